@@ -1,0 +1,119 @@
+//! What a handler may see and change.
+//!
+//! Owns: `ShardCtx` (a shard's keyspace, the connection's selected DB, the clock and the
+//! propagation record), `ConnCtx` (one connection's own state) and `AsyncCtx` (what an
+//! orchestrating command knows about its caller).
+
+use bytes::Bytes;
+
+use super::propagation::Propagation;
+use crate::protocol::error::CmdError;
+use crate::server::client::ClientState;
+use crate::server::shards::ShardId;
+use crate::storage::clock::UnixMillis;
+use crate::storage::db::{Db, Entry};
+use crate::storage::keyspace::Keyspace;
+use crate::storage::value::Value;
+
+/// The context of a command running on the shard that owns its keys.
+pub struct ShardCtx<'a> {
+    /// This shard's keyspace.
+    pub ks: &'a mut Keyspace,
+    /// The connection's selected DB.
+    pub db: usize,
+    /// The time this command sees.
+    pub now: UnixMillis,
+    /// What goes to replicas for this command.
+    pub out: &'a mut Propagation,
+}
+
+impl<'a> ShardCtx<'a> {
+    /// A context for one command.
+    pub fn new(
+        ks: &'a mut Keyspace,
+        db: usize,
+        now: UnixMillis,
+        out: &'a mut Propagation,
+    ) -> ShardCtx<'a> {
+        ShardCtx { ks, db, now, out }
+    }
+
+    /// The selected DB.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.ks.dbs[self.db]
+    }
+
+    /// Looks `key` up for a read command. Side effects: lazy expiry (counted in `expired`), and a
+    /// keyspace hit or miss.
+    pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let db = &mut self.ks.dbs[self.db];
+        let before = db.volatile_len();
+        let found = db.get(key, now).is_some();
+        if db.volatile_len() < before {
+            self.ks.stats.expired += 1;
+        }
+        if found {
+            self.ks.stats.hits += 1;
+            self.ks.dbs[self.db].get(key, now)
+        } else {
+            self.ks.stats.misses += 1;
+            None
+        }
+    }
+
+    /// Looks `key` up for a write command: lazy expiry, no hit/miss counting.
+    pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        let now = self.now;
+        let db = &mut self.ks.dbs[self.db];
+        let before = db.volatile_len();
+        let found = db.get(key, now).is_some();
+        if db.volatile_len() < before {
+            self.ks.stats.expired += 1;
+        }
+        if found {
+            self.ks.dbs[self.db].get(key, now)
+        } else {
+            None
+        }
+    }
+
+    /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key
+    /// holds another type.
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+        match self.lookup_read(key) {
+            None => Ok(None),
+            Some(e) => match &e.value {
+                Value::Str(b) => Ok(Some(b.clone())),
+                #[allow(unreachable_patterns)]
+                _ => Err(CmdError::WrongType),
+            },
+        }
+    }
+
+    /// Counts one change to the dataset (`rdb_changes_since_last_save`).
+    pub fn dirty(&mut self, n: u64) {
+        self.ks.stats.dirty += n;
+    }
+}
+
+/// The context of a command that touches only its own connection.
+pub struct ConnCtx<'a> {
+    /// The connection's state.
+    pub client: &'a mut ClientState,
+    /// The executor the connection lives on.
+    pub shard: ShardId,
+}
+
+/// What an orchestrating (async) command knows about its caller.
+#[derive(Debug, Clone)]
+pub struct AsyncCtx {
+    /// The caller's client id.
+    pub client_id: u64,
+    /// The caller's selected DB.
+    pub db: usize,
+    /// The executor the caller lives on.
+    pub shard: ShardId,
+    /// The caller's protocol version (2 or 3).
+    pub resp: u8,
+}

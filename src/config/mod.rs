@@ -1,0 +1,1 @@
+//! Server configuration (placeholder until the config module lands).

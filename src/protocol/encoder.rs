@@ -1,0 +1,1 @@
+//! RESP reply encoding (placeholder until the encoder lands).

@@ -1,0 +1,169 @@
+//! Every error text Tessera sends to a client, byte for byte as Redis 7.0 sends it.
+//!
+//! Owns: `CmdError` and its `message`. This is the only file that writes error text: client
+//! libraries match on these strings, so they are kept in one place and tested against what stock
+//! Redis prints. Messages carry no leading `-` and no CRLF; the encoder adds them.
+
+use bytes::Bytes;
+use std::borrow::Cow;
+
+/// Why a command failed. The reply text is `message()`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdError {
+    /// The command name is not in the table. Holds the name and the arguments as sent.
+    UnknownCommand(Bytes, Vec<Bytes>),
+    /// A container command (CONFIG, CLIENT…) got a subcommand it does not know: (subcommand, COMMAND).
+    UnknownSubcommand(Bytes, &'static str),
+    /// Arity check failed; holds the command's full lowercase name (`get`, `config|get`).
+    WrongArity(Cow<'static, str>),
+    /// The key holds a value of another type.
+    WrongType,
+    /// Arguments do not form a valid call.
+    Syntax,
+    /// An argument or a stored value is not a 64-bit integer.
+    NotInteger,
+    /// An argument or a stored value is not a float.
+    NotFloat,
+    /// INCR-family result would overflow.
+    Overflow,
+    /// INCRBYFLOAT result would be NaN or infinite.
+    NanOrInfinity,
+    /// An expire argument is out of range; holds the lowercase command name.
+    InvalidExpireTime(&'static str),
+    /// The key does not exist (RENAME and friends).
+    NoSuchKey,
+    /// SELECT / MOVE / COPY DB beyond `databases`.
+    DbIndexOutOfRange,
+    /// A string would grow past `proto-max-bulk-len`.
+    StringTooLong,
+    /// SETRANGE / GETRANGE-style offset out of range.
+    OffsetOutOfRange,
+    /// A count or similar must be positive.
+    MustBePositive,
+    /// `timeout is not a float or out of range`, `timeout is negative` and similar: full text given.
+    Custom(Cow<'static, str>),
+    /// The client has not authenticated.
+    NoAuth,
+    /// AUTH with wrong credentials.
+    WrongPass,
+    /// The server is still loading its dataset.
+    Loading,
+    /// A write on a read-only replica.
+    ReadOnly,
+    /// A malformed request; the connection is closed after this reply. Holds the detail after
+    /// `Protocol error: `.
+    Protocol(Cow<'static, str>),
+}
+
+impl CmdError {
+    /// A free-form error; `text` must start with the error code (`ERR …`, `BUSYKEY …`).
+    pub fn custom(text: impl Into<Cow<'static, str>>) -> CmdError {
+        CmdError::Custom(text.into())
+    }
+
+    /// The reply text, without the leading `-` and the trailing CRLF.
+    pub fn message(&self) -> Cow<'static, str> {
+        match self {
+            CmdError::UnknownCommand(name, args) => {
+                let mut list = String::new();
+                for a in args {
+                    if list.len() >= 128 {
+                        break;
+                    }
+                    let room = 128 - list.len();
+                    let s = String::from_utf8_lossy(a);
+                    list.push('\'');
+                    list.extend(s.chars().take(room));
+                    list.push_str("' ");
+                }
+                let name = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
+                sanitize(format!(
+                    "ERR unknown command '{name}', with args beginning with: {list}"
+                ))
+                .into()
+            }
+            CmdError::UnknownSubcommand(sub, cmd) => {
+                let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+                sanitize(format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")).into()
+            }
+            CmdError::WrongArity(name) => {
+                format!("ERR wrong number of arguments for '{name}' command").into()
+            }
+            CmdError::WrongType => {
+                "WRONGTYPE Operation against a key holding the wrong kind of value".into()
+            }
+            CmdError::Syntax => "ERR syntax error".into(),
+            CmdError::NotInteger => "ERR value is not an integer or out of range".into(),
+            CmdError::NotFloat => "ERR value is not a valid float".into(),
+            CmdError::Overflow => "ERR increment or decrement would overflow".into(),
+            CmdError::NanOrInfinity => "ERR increment would produce NaN or Infinity".into(),
+            CmdError::InvalidExpireTime(cmd) => {
+                format!("ERR invalid expire time in '{cmd}' command").into()
+            }
+            CmdError::NoSuchKey => "ERR no such key".into(),
+            CmdError::DbIndexOutOfRange => "ERR DB index is out of range".into(),
+            CmdError::StringTooLong => {
+                "ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()
+            }
+            CmdError::OffsetOutOfRange => "ERR offset is out of range".into(),
+            CmdError::MustBePositive => "ERR value is out of range, must be positive".into(),
+            CmdError::Custom(text) => text.clone(),
+            CmdError::NoAuth => "NOAUTH Authentication required.".into(),
+            CmdError::WrongPass => {
+                "WRONGPASS invalid username-password pair or user is disabled.".into()
+            }
+            CmdError::Loading => "LOADING Redis is loading the dataset in memory".into(),
+            CmdError::ReadOnly => "READONLY You can't write against a read only replica.".into(),
+            CmdError::Protocol(detail) => format!("ERR Protocol error: {detail}").into(),
+        }
+    }
+
+    /// True when the connection must be closed after sending this error.
+    pub fn closes_connection(&self) -> bool {
+        matches!(self, CmdError::Protocol(_))
+    }
+}
+
+/// Redis replaces CR and LF in error text with spaces so that one error stays one line.
+fn sanitize(mut s: String) -> String {
+    if s.contains(['\r', '\n']) {
+        s = s.replace(['\r', '\n'], " ");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_command_lists_its_arguments_like_redis() {
+        let e =
+            CmdError::UnknownCommand(Bytes::from("foo"), vec![Bytes::from("a"), Bytes::from("b")]);
+        assert_eq!(
+            e.message(),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        );
+        let e = CmdError::UnknownCommand(Bytes::from("foo"), vec![]);
+        assert_eq!(
+            e.message(),
+            "ERR unknown command 'foo', with args beginning with: "
+        );
+    }
+
+    #[test]
+    fn arity_names_the_full_command() {
+        assert_eq!(
+            CmdError::WrongArity("config|get".into()).message(),
+            "ERR wrong number of arguments for 'config|get' command"
+        );
+    }
+
+    #[test]
+    fn unknown_subcommand_points_at_help() {
+        assert_eq!(
+            CmdError::UnknownSubcommand(Bytes::from("foo"), "CONFIG").message(),
+            "ERR unknown subcommand 'foo'. Try CONFIG HELP."
+        );
+    }
+}

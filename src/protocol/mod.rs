@@ -1,0 +1,6 @@
+//! RESP2 and RESP3: parsing requests and encoding replies.
+
+pub mod encoder;
+pub mod error;
+pub mod parser;
+pub mod reply;

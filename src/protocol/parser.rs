@@ -1,0 +1,1 @@
+//! RESP request parsing (placeholder until the parser lands).

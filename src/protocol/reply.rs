@@ -1,0 +1,91 @@
+//! The reply a command produces, independent of the protocol version.
+//!
+//! Owns: the `Reply` value type. Handlers build a `Reply`; the connection encodes it as RESP2 or
+//! RESP3 (`protocol::encoder`), so no handler ever sees the protocol version.
+
+use bytes::Bytes;
+use std::borrow::Cow;
+
+use super::error::CmdError;
+
+/// One reply to one command, in protocol-neutral form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `+OK`.
+    Ok,
+    /// A status line such as `+PONG` (no CR or LF inside).
+    Status(Cow<'static, str>),
+    /// An error reply; its text comes from `CmdError::message`.
+    Error(CmdError),
+    /// `:n`.
+    Int(i64),
+    /// A bulk string.
+    Bulk(Bytes),
+    /// The null bulk string: `$-1` in RESP2, `_` in RESP3.
+    Nil,
+    /// The null array: `*-1` in RESP2, `_` in RESP3.
+    NilArray,
+    /// An array of replies.
+    Array(Vec<Reply>),
+    /// A map: a flat array of 2n elements in RESP2, `%n` in RESP3.
+    Map(Vec<(Reply, Reply)>),
+    /// A set: an array in RESP2, `~n` in RESP3.
+    Set(Vec<Reply>),
+    /// A double: a bulk string in RESP2 (Redis's `%.17g` form), `,` in RESP3.
+    Double(f64),
+    /// A boolean: `:1`/`:0` in RESP2, `#t`/`#f` in RESP3.
+    Bool(bool),
+    /// A verbatim string (`=` in RESP3 with the 3-letter format, a bulk string in RESP2).
+    Verbatim(&'static str, Bytes),
+    /// An out-of-band push message: `>` in RESP3, an array in RESP2.
+    Push(Vec<Reply>),
+}
+
+impl Reply {
+    /// A bulk string from anything that can become `Bytes` (copying a slice, or taking a `Vec`).
+    pub fn bulk(b: impl Into<Bytes>) -> Reply {
+        Reply::Bulk(b.into())
+    }
+
+    /// A bulk string copied from a byte slice.
+    pub fn bulk_copy(b: &[u8]) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(b))
+    }
+
+    /// A status reply from a static string.
+    pub fn status(s: &'static str) -> Reply {
+        Reply::Status(Cow::Borrowed(s))
+    }
+
+    /// A bulk string holding the decimal form of `n`.
+    pub fn bulk_int(n: i64) -> Reply {
+        let mut buf = itoa::Buffer::new();
+        Reply::Bulk(Bytes::copy_from_slice(buf.format(n).as_bytes()))
+    }
+
+    /// An array of bulk strings.
+    pub fn bulk_array<I, B>(items: I) -> Reply
+    where
+        I: IntoIterator<Item = B>,
+        B: Into<Bytes>,
+    {
+        Reply::Array(items.into_iter().map(|b| Reply::Bulk(b.into())).collect())
+    }
+
+    /// True for an error reply.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Reply::Error(_))
+    }
+}
+
+impl From<CmdError> for Reply {
+    fn from(e: CmdError) -> Reply {
+        Reply::Error(e)
+    }
+}
+
+impl From<Result<Reply, CmdError>> for Reply {
+    fn from(r: Result<Reply, CmdError>) -> Reply {
+        r.unwrap_or_else(Reply::Error)
+    }
+}

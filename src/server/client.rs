@@ -1,0 +1,75 @@
+//! The state of one client connection that commands may read or change.
+//!
+//! Owns: `ClientState` (id, name, selected DB, protocol version, authentication, addresses and
+//! times) as CLIENT LIST and CLIENT INFO report them. Lives on the executor that accepted the
+//! connection.
+
+use bytes::Bytes;
+use std::net::SocketAddr;
+
+use crate::storage::clock::UnixMillis;
+
+/// One connection's command-visible state.
+#[derive(Debug, Clone)]
+pub struct ClientState {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// CLIENT SETNAME's name; empty = none.
+    pub name: Bytes,
+    /// Selected DB.
+    pub db: usize,
+    /// Protocol version: 2 or 3.
+    pub resp: u8,
+    /// True once AUTH succeeded, or when no password is required.
+    pub authenticated: bool,
+    /// Peer address.
+    pub addr: Option<SocketAddr>,
+    /// Local address.
+    pub laddr: Option<SocketAddr>,
+    /// Socket file descriptor (CLIENT LIST fd=).
+    pub fd: i32,
+    /// When the connection was accepted.
+    pub created: UnixMillis,
+    /// When the last command arrived.
+    pub last_interaction: UnixMillis,
+    /// Name of the last command run (lowercase).
+    pub last_cmd: &'static str,
+    /// CLIENT SETINFO lib-name.
+    pub lib_name: Bytes,
+    /// CLIENT SETINFO lib-ver.
+    pub lib_ver: Bytes,
+    /// Set by QUIT or CLIENT KILL: close once the pending replies are written.
+    pub close_after_reply: bool,
+    /// CLIENT NO-EVICT / replica / master flags shown by CLIENT LIST (`N` = none).
+    pub flags: &'static str,
+}
+
+impl ClientState {
+    /// A fresh connection's state.
+    pub fn new(
+        id: u64,
+        fd: i32,
+        addr: Option<SocketAddr>,
+        laddr: Option<SocketAddr>,
+        authenticated: bool,
+    ) -> ClientState {
+        let now = UnixMillis::now();
+        ClientState {
+            id,
+            name: Bytes::new(),
+            db: 0,
+            resp: 2,
+            authenticated,
+            addr,
+            laddr,
+            fd,
+            created: now,
+            last_interaction: now,
+            last_cmd: "NULL",
+            lib_name: Bytes::new(),
+            lib_ver: Bytes::new(),
+            close_after_reply: false,
+            flags: "N",
+        }
+    }
+}

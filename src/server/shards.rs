@@ -1,0 +1,104 @@
+//! The shard mesh: which shard owns a key, and how a task on one executor runs code on another.
+//!
+//! Vocabulary: a *hop* is one message to another shard and its answer. `hop` awaits the answer.
+//! Rules: a closure sent on a hop runs on the target executor between two commands, must not
+//! block, and keeps no reference into the target's keyspace after it returns.
+
+use crate::storage::keyspace::Keyspace;
+
+/// Index of a shard executor, `0..nr_shards()`.
+pub type ShardId = usize;
+
+/// Number of shard executors.
+pub fn nr_shards() -> usize {
+    super::runtime::nr_shards()
+}
+
+/// The shard the calling executor owns.
+pub fn this_shard() -> ShardId {
+    super::runtime::this_shard()
+}
+
+/// The hash slot of `key` as Redis Cluster computes it: CRC16 (XMODEM) of the key, or of its
+/// `{hash tag}` when the key has a non-empty one, modulo 16384.
+pub fn key_slot(key: &[u8]) -> u16 {
+    const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+    CRC16.checksum(hash_tag(key)) & 0x3FFF
+}
+
+/// The part of `key` that decides its slot: the bytes between the first `{` and the next `}`,
+/// when that is non-empty; else the whole key.
+pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if let Some(open) = key.iter().position(|&b| b == b'{') {
+        if let Some(len) = key[open + 1..].iter().position(|&b| b == b'}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
+}
+
+/// The shard that owns `key`: its slot spread evenly over the shards.
+pub fn owner_of(key: &[u8]) -> ShardId {
+    owner_of_slot(key_slot(key), nr_shards())
+}
+
+/// The shard owning `slot` among `nr` shards.
+pub fn owner_of_slot(slot: u16, nr: usize) -> ShardId {
+    slot as usize * nr / 16384
+}
+
+/// Runs `f` on this executor's keyspace. Must not be called while another borrow is live (never
+/// from inside a hop closure).
+pub fn with_keyspace<R>(f: impl FnOnce(&mut Keyspace) -> R) -> R {
+    super::runtime::with_keyspace(f)
+}
+
+/// Runs `f` on `shard`'s keyspace and returns its result. Runs inline when `shard` is this one.
+/// Waits while the shard is held by a multi-shard transaction.
+pub async fn hop<R, F>(shard: ShardId, f: F) -> R
+where
+    R: Send + 'static,
+    F: FnOnce(&mut Keyspace) -> R + Send + 'static,
+{
+    super::runtime::hop(shard, f).await
+}
+
+/// Runs `f` on every shard, one after the other in shard order, each at its own moment (not
+/// atomic across shards). Results come back in shard order.
+pub async fn on_all_shards<R, F>(f: F) -> Vec<R>
+where
+    R: Send + 'static,
+    F: Fn(&mut Keyspace) -> R + Send + Clone + 'static,
+{
+    let mut out = Vec::with_capacity(nr_shards());
+    for s in 0..nr_shards() {
+        out.push(hop(s, f.clone()).await);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_match_redis_cluster() {
+        // Values from CLUSTER KEYSLOT on stock Redis.
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
+        assert_eq!(hash_tag(b"foo{}{bar}"), b"foo{}{bar}");
+        assert_eq!(hash_tag(b"foo{{bar}}zap"), b"{bar");
+    }
+
+    #[test]
+    fn slots_spread_evenly_over_shards() {
+        assert_eq!(owner_of_slot(0, 2), 0);
+        assert_eq!(owner_of_slot(8191, 2), 0);
+        assert_eq!(owner_of_slot(8192, 2), 1);
+        assert_eq!(owner_of_slot(16383, 3), 2);
+    }
+}

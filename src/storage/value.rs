@@ -1,0 +1,84 @@
+//! The values a key can hold.
+//!
+//! Owns: `Value` and the facts every type shares (its TYPE name, its OBJECT ENCODING name).
+//! Each data type's own structure and encodings live in a file of its own next to this one.
+
+use bytes::Bytes;
+
+/// What one key holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string (also the carrier of bitmaps and HyperLogLogs).
+    Str(Bytes),
+}
+
+impl Value {
+    /// The name `TYPE` reports for this value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name `OBJECT ENCODING` reports, chosen the way Redis 7.0 chooses it.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Value::Str(b) => {
+                if b.len() <= 20 && parse_canonical_i64(b).is_some() {
+                    "int"
+                } else if b.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    /// The string bytes, or `None` when the value is not a string.
+    pub fn as_str(&self) -> Option<&Bytes> {
+        match self {
+            Value::Str(b) => Some(b),
+        }
+    }
+}
+
+/// Parses `b` as an i64 only when it is in canonical form (no sign on zero, no leading zeros or
+/// spaces, no `+`): the strings Redis would store with the `int` encoding.
+pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    let n: i64 = s.parse().ok()?;
+    let mut buf = itoa::Buffer::new();
+    (buf.format(n).as_bytes() == b).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_canonical_integers_are_int_encoded() {
+        assert_eq!(parse_canonical_i64(b"123"), Some(123));
+        assert_eq!(parse_canonical_i64(b"-5"), Some(-5));
+        assert_eq!(parse_canonical_i64(b"007"), None);
+        assert_eq!(parse_canonical_i64(b"+1"), None);
+        assert_eq!(parse_canonical_i64(b" 1"), None);
+        assert_eq!(parse_canonical_i64(b"-0"), None);
+    }
+
+    #[test]
+    fn string_encodings_follow_redis_thresholds() {
+        assert_eq!(Value::Str(Bytes::from("12")).encoding_name(), "int");
+        assert_eq!(
+            Value::Str(Bytes::from("a".repeat(44))).encoding_name(),
+            "embstr"
+        );
+        assert_eq!(
+            Value::Str(Bytes::from("a".repeat(45))).encoding_name(),
+            "raw"
+        );
+    }
+}

@@ -1,1 +1,3 @@
-//! Server configuration (placeholder until the config module lands).
+//! Server configuration: the redis.conf parser, the directive table, CONFIG GET/SET/REWRITE.
+
+pub mod live;

@@ -22,3 +22,20 @@ where
 {
     with_keyspace(f)
 }
+
+/// Identifies a multi-shard transaction's locks.
+pub struct TxHandle;
+
+pub(crate) async fn tx_lock(_shards: &[ShardId]) -> TxHandle {
+    TxHandle
+}
+
+pub(crate) async fn tx_run<R, F>(_tx: &TxHandle, shard: ShardId, f: F) -> R
+where
+    R: Send + 'static,
+    F: FnOnce(&mut Keyspace) -> R + Send + 'static,
+{
+    hop(shard, f).await
+}
+
+pub(crate) fn tx_release(_tx: &TxHandle, _shards: &[ShardId]) {}

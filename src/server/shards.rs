@@ -79,6 +79,66 @@ where
     out
 }
 
+/// A multi-shard transaction: while it lives, the shards it locked run nothing but its own hops,
+/// so no client observes half of a command that spans them. Shards are locked in ascending order,
+/// which keeps concurrent transactions free of deadlock.
+pub struct MultiShard {
+    shards: Vec<ShardId>,
+    inner: super::runtime::TxHandle,
+}
+
+impl MultiShard {
+    /// Locks `shards` (duplicates and order do not matter), waiting for earlier holders.
+    pub async fn lock(mut shards: Vec<ShardId>) -> MultiShard {
+        shards.sort_unstable();
+        shards.dedup();
+        let inner = super::runtime::tx_lock(&shards).await;
+        MultiShard { shards, inner }
+    }
+
+    /// Locks every shard.
+    pub async fn lock_all() -> MultiShard {
+        MultiShard::lock((0..nr_shards()).collect()).await
+    }
+
+    /// The locked shards, ascending.
+    pub fn shards(&self) -> &[ShardId] {
+        &self.shards
+    }
+
+    /// Runs `f` on `shard`, which must be one of the locked shards.
+    pub async fn run<R, F>(&self, shard: ShardId, f: F) -> R
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Keyspace) -> R + Send + 'static,
+    {
+        debug_assert!(self.shards.contains(&shard), "shard {shard} is not locked");
+        super::runtime::tx_run(&self.inner, shard, f).await
+    }
+
+    /// Runs `f` on every locked shard, in shard order.
+    pub async fn run_each<R, F>(&self, f: F) -> Vec<R>
+    where
+        R: Send + 'static,
+        F: Fn(&mut Keyspace) -> R + Send + Clone + 'static,
+    {
+        let mut out = Vec::with_capacity(self.shards.len());
+        for &s in &self.shards {
+            out.push(self.run(s, f.clone()).await);
+        }
+        out
+    }
+
+    /// Releases the locks. Dropping a `MultiShard` releases them too.
+    pub fn release(self) {}
+}
+
+impl Drop for MultiShard {
+    fn drop(&mut self) {
+        super::runtime::tx_release(&self.inner, &self.shards);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

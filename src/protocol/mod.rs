@@ -2,5 +2,6 @@
 
 pub mod encoder;
 pub mod error;
+pub mod inline;
 pub mod parser;
 pub mod reply;

@@ -2,5 +2,13 @@
 //! transactions.
 
 pub mod client;
+pub mod connection;
+pub mod dispatch;
+pub mod doorbell;
+pub mod expiry;
+pub mod gate;
+pub mod net;
 pub mod runtime;
 pub mod shards;
+pub mod shared;
+pub mod stats;

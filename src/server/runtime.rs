@@ -1,41 +1,365 @@
-//! Placeholder for the executor runtime.
+//! Starting the shard executors, and what each executor owns.
+//!
+//! Owns: one glommio executor per shard, pinned to its own core; the per-executor `ShardLocal`
+//! (keyspace shard, gate, channels to the peers, counters); the hop and transaction messages and
+//! the receive loop that runs them. Nothing mutable here is shared between executors: they talk
+//! by messages over glommio's shared channels, and wake a sleeping peer through its doorbell.
 
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use glommio::channels::shared_channel::{
+    self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
+};
+use glommio::{LocalExecutorBuilder, Placement};
+
+use super::gate::{Gate, Job, LockWaiter, TxId};
 use super::shards::ShardId;
+use super::shared::{shared, Shared};
+use super::stats::ShardStats;
 use crate::storage::keyspace::Keyspace;
 
+/// Capacity of each executor-to-executor channel.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// A message from one shard to another.
+pub(crate) enum ShardMsg {
+    /// Run `job` between two commands: at once when the shard is free or held by `tx`, else when
+    /// the holder releases it.
+    Run { tx: Option<TxId>, job: Job },
+    /// Transaction `tx` asks for this shard's lock.
+    Lock {
+        tx: TxId,
+        granted: oneshot::Sender<()>,
+        origin: ShardId,
+    },
+    /// Transaction `tx` releases this shard.
+    Unlock { tx: TxId },
+}
+
+/// What one executor owns. Created on that executor and never leaves it.
+pub(crate) struct ShardLocal {
+    /// This shard's id.
+    pub id: ShardId,
+    /// The keyspace shard.
+    pub keyspace: RefCell<Keyspace>,
+    /// The multi-shard lock.
+    pub gate: RefCell<Gate>,
+    /// Channels to every other shard (`None` at our own index).
+    peers: Vec<Option<ConnectedSender<ShardMsg>>>,
+    /// Bumped whenever work arrives by a path other than the network ring, so the network
+    /// driver knows not to sleep.
+    pub activity: Cell<u64>,
+    next_tx: Cell<u64>,
+    /// Server counters of this shard.
+    pub stats: RefCell<ShardStats>,
+}
+
+thread_local! {
+    static LOCAL: Cell<Option<&'static ShardLocal>> = const { Cell::new(None) };
+}
+
+/// This executor's state. Panics outside a shard executor.
+pub(crate) fn local() -> &'static ShardLocal {
+    LOCAL.with(|l| l.get()).expect("called on a shard executor")
+}
+
 pub(crate) fn nr_shards() -> usize {
-    1
+    shared().nr_shards
 }
 
 pub(crate) fn this_shard() -> ShardId {
-    0
+    local().id
 }
 
-pub(crate) fn with_keyspace<R>(_f: impl FnOnce(&mut Keyspace) -> R) -> R {
-    unimplemented!()
+pub(crate) fn with_keyspace<R>(f: impl FnOnce(&mut Keyspace) -> R) -> R {
+    f(&mut local().keyspace.borrow_mut())
 }
 
-pub(crate) async fn hop<R, F>(_shard: ShardId, f: F) -> R
+/// Notes that work arrived outside the network ring.
+pub(crate) fn note_activity() {
+    let l = local();
+    l.activity.set(l.activity.get().wrapping_add(1));
+}
+
+/// Starts one executor per shard, each pinned to one of `cpus` (round robin), running `body`
+/// after the shard's state is set up. Returns when every executor has stopped.
+pub fn run_shards<F, Fut>(shared: &'static Shared, cpus: &[usize], body: F) -> Result<(), String>
+where
+    F: Fn(ShardId) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let n = shared.nr_shards;
+    // senders[from][to], receivers[to][from]
+    let mut senders: Vec<Vec<Option<SharedSender<ShardMsg>>>> =
+        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    let mut receivers: Vec<Vec<Option<SharedReceiver<ShardMsg>>>> =
+        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+    for from in 0..n {
+        for to in 0..n {
+            if from != to {
+                let (s, r) = shared_channel::new_bounded(CHANNEL_CAPACITY);
+                senders[from][to] = Some(s);
+                receivers[to][from] = Some(r);
+            }
+        }
+    }
+    let mut handles = Vec::with_capacity(n);
+    for (id, (my_senders, my_receivers)) in senders.into_iter().zip(receivers).enumerate() {
+        let cpu = cpus[id % cpus.len()];
+        let body = body.clone();
+        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("shard-{id}"))
+            .spawn(move || async move {
+                shard_main(id, my_senders, my_receivers).await;
+                body(id).await;
+            })
+            .map_err(|e| format!("cannot start the executor for shard {id} on CPU {cpu}: {e}"))?;
+        handles.push(h);
+    }
+    for h in handles {
+        h.join().map_err(|e| format!("executor failed: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Sets up the shard's state and its receive loops.
+async fn shard_main(
+    id: ShardId,
+    senders: Vec<Option<SharedSender<ShardMsg>>>,
+    receivers: Vec<Option<SharedReceiver<ShardMsg>>>,
+) {
+    // Receivers connect in tasks of their own: a connection completes only once both ends
+    // connected, and the peers connect their senders while we connect ours.
+    for r in receivers.into_iter().flatten() {
+        glommio::spawn_local(async move { receive_loop(r.connect().await).await }).detach();
+    }
+    let mut peers = Vec::with_capacity(senders.len());
+    for s in senders {
+        peers.push(match s {
+            Some(s) => Some(s.connect().await),
+            None => None,
+        });
+    }
+    let local: &'static ShardLocal = Box::leak(Box::new(ShardLocal {
+        id,
+        keyspace: RefCell::new(Keyspace::new(shared().databases)),
+        gate: RefCell::new(Gate::default()),
+        peers,
+        activity: Cell::new(0),
+        next_tx: Cell::new(0),
+        stats: RefCell::new(ShardStats::default()),
+    }));
+    LOCAL.with(|l| l.set(Some(local)));
+}
+
+/// Runs the messages one peer sends, in order.
+async fn receive_loop(rx: ConnectedReceiver<ShardMsg>) {
+    while let Some(msg) = rx.recv().await {
+        note_activity();
+        let l = local();
+        match msg {
+            ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
+            ShardMsg::Run { job, .. } => {
+                let free = l.gate.borrow().is_free();
+                if free {
+                    job()
+                } else {
+                    l.gate.borrow_mut().defer(job)
+                }
+            }
+            ShardMsg::Lock {
+                tx,
+                granted,
+                origin,
+            } => {
+                let w = l.gate.borrow_mut().request(LockWaiter {
+                    tx,
+                    granted,
+                    origin,
+                });
+                if let Some(w) = w {
+                    grant(w);
+                }
+            }
+            ShardMsg::Unlock { tx } => release_local(tx),
+        }
+    }
+}
+
+fn grant(w: LockWaiter) {
+    let _ = w.granted.send(());
+    ring(w.origin);
+}
+
+/// Releases this shard's lock held by `tx` and lets what waited run.
+fn release_local(tx: TxId) {
+    let l = local();
+    let released = l.gate.borrow_mut().release(tx);
+    for job in released.jobs {
+        job();
+    }
+    for w in released.wakers {
+        w.wake();
+    }
+    let next = l.gate.borrow_mut().grant_next();
+    if let Some(w) = next {
+        grant(w);
+    }
+    note_activity();
+}
+
+/// Wakes `shard` if it sleeps in its network ring.
+pub(crate) fn ring(shard: ShardId) {
+    shared().doorbells[shard].ring();
+}
+
+async fn send(shard: ShardId, msg: ShardMsg) {
+    let l = local();
+    let peer = l.peers[shard].as_ref().expect("no channel to self");
+    if peer.send(msg).await.is_err() {
+        panic!("shard {shard} stopped while others still run");
+    }
+    ring(shard);
+}
+
+/// Resolves once this shard's gate is free.
+struct GateFree;
+
+impl Future for GateFree {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let l = local();
+        let mut g = l.gate.borrow_mut();
+        if g.is_free() {
+            Poll::Ready(())
+        } else {
+            g.wait_free(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+/// Waits until no multi-shard transaction holds this shard.
+pub(crate) async fn wait_gate_free() {
+    GateFree.await
+}
+
+pub(crate) async fn hop<R, F>(shard: ShardId, f: F) -> R
 where
     R: Send + 'static,
     F: FnOnce(&mut Keyspace) -> R + Send + 'static,
 {
-    with_keyspace(f)
+    let l = local();
+    if shard == l.id {
+        wait_gate_free().await;
+        return with_keyspace(f);
+    }
+    let (tx, rx) = oneshot::channel();
+    let origin = l.id;
+    let job: Job = Box::new(move || {
+        let r = with_keyspace(f);
+        let _ = tx.send(r);
+        ring(origin);
+    });
+    send(shard, ShardMsg::Run { tx: None, job }).await;
+    rx.await.expect("a hop's shard always answers")
 }
 
 /// Identifies a multi-shard transaction's locks.
-pub struct TxHandle;
-
-pub(crate) async fn tx_lock(_shards: &[ShardId]) -> TxHandle {
-    TxHandle
+pub struct TxHandle {
+    id: TxId,
 }
 
-pub(crate) async fn tx_run<R, F>(_tx: &TxHandle, shard: ShardId, f: F) -> R
+pub(crate) async fn tx_lock(shards: &[ShardId]) -> TxHandle {
+    let l = local();
+    let seq = l.next_tx.get();
+    l.next_tx.set(seq + 1);
+    let id: TxId = ((l.id as u64) << 48) | (seq & ((1 << 48) - 1));
+    for &s in shards {
+        let (granted, rx) = oneshot::channel();
+        let w = LockWaiter {
+            tx: id,
+            granted,
+            origin: l.id,
+        };
+        if s == l.id {
+            let w = l.gate.borrow_mut().request(w);
+            if let Some(w) = w {
+                let _ = w.granted.send(());
+            }
+        } else {
+            send(
+                s,
+                ShardMsg::Lock {
+                    tx: id,
+                    granted: w.granted,
+                    origin: l.id,
+                },
+            )
+            .await;
+        }
+        rx.await.expect("a locked shard always answers");
+    }
+    TxHandle { id }
+}
+
+pub(crate) async fn tx_run<R, F>(tx: &TxHandle, shard: ShardId, f: F) -> R
 where
     R: Send + 'static,
     F: FnOnce(&mut Keyspace) -> R + Send + 'static,
 {
-    hop(shard, f).await
+    let l = local();
+    if shard == l.id {
+        debug_assert!(l.gate.borrow().held_by(tx.id));
+        return with_keyspace(f);
+    }
+    let (reply, rx) = oneshot::channel();
+    let origin = l.id;
+    let job: Job = Box::new(move || {
+        let r = with_keyspace(f);
+        let _ = reply.send(r);
+        ring(origin);
+    });
+    send(
+        shard,
+        ShardMsg::Run {
+            tx: Some(tx.id),
+            job,
+        },
+    )
+    .await;
+    rx.await.expect("a locked shard always answers")
 }
 
-pub(crate) fn tx_release(_tx: &TxHandle, _shards: &[ShardId]) {}
+pub(crate) fn tx_release(tx: &TxHandle, shards: &[ShardId]) {
+    let l = local();
+    for &s in shards {
+        if s == l.id {
+            release_local(tx.id);
+        } else {
+            let peer = l.peers[s].as_ref().expect("no channel to self");
+            let id = tx.id;
+            // Dropping cannot await; the channel is only full under extreme load, so retry from a
+            // task in that case rather than lose the unlock.
+            match peer.try_send(ShardMsg::Unlock { tx: id }) {
+                Ok(()) => ring(s),
+                Err(_) => {
+                    glommio::spawn_local(async move { send(s, ShardMsg::Unlock { tx: id }).await })
+                        .detach();
+                }
+            }
+        }
+    }
+}
+
+/// Lets glommio run one full turn of its loop (timers, cross-executor channels, wake-ups from
+/// other threads) before the caller continues. A task that merely re-wakes itself would stay
+/// runnable and keep glommio from polling until its preemption timer fires.
+pub(crate) async fn glommio_turn() {
+    glommio::timer::Timer::new(Duration::from_micros(1)).await;
+}

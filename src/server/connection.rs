@@ -1,0 +1,185 @@
+//! One client connection: its input, its replies, and the order in which its commands run.
+//!
+//! Owns: `Conn` (the parser state, the query buffer, the reply buffer, the client's state) and
+//! the rule that a connection runs its commands one after the other: commands that can run at
+//! once run inline in the network driver's turn; the first one that must wait (a hop to another
+//! shard, a multi-shard transaction) moves the rest of the connection's input to a task of its
+//! own, which hands the connection back once its input is drained. Replies therefore always
+//! leave in request order. Lives on: the executor that accepted the connection.
+
+use bytes::BytesMut;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use super::client::ClientState;
+use super::dispatch::{dispatch, Step};
+use super::runtime::note_activity;
+use crate::commands::table::CmdResult;
+use crate::protocol::encoder::encode;
+use crate::protocol::parser::{ParseLimits, RequestParser};
+use crate::protocol::reply::Reply;
+
+/// A shared handle to a connection: the driver and, while it runs, the connection's task.
+pub type ConnRef = Rc<RefCell<Conn>>;
+
+/// One client connection.
+pub struct Conn {
+    /// The driver's token for this connection.
+    pub token: u64,
+    /// What commands see of the connection.
+    pub client: ClientState,
+    /// Bytes received and not parsed yet.
+    pub inbuf: BytesMut,
+    /// Parser progress through `inbuf`.
+    pub parser: RequestParser,
+    /// Replies not handed to the kernel yet.
+    pub out: Vec<u8>,
+    /// True while a task runs this connection's commands (the driver must not).
+    pub busy: bool,
+}
+
+/// What running the ready input led to.
+enum Next {
+    /// Everything parsable ran; waiting for more input.
+    Idle,
+    /// A command must wait; its future answers it.
+    Wait(futures_lite::future::BoxedLocal<CmdResult>),
+}
+
+thread_local! {
+    /// Connections of this executor whose replies a task produced since the driver's last turn.
+    static READY_TO_FLUSH: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Every open connection of this executor, by client id (CLIENT LIST, CLIENT KILL).
+    static REGISTRY: RefCell<HashMap<u64, Weak<RefCell<Conn>>>> = RefCell::new(HashMap::new());
+}
+
+impl Conn {
+    /// A new connection.
+    pub fn new(token: u64, client: ClientState) -> ConnRef {
+        let id = client.id;
+        let mut parser = RequestParser::new();
+        parser.set_auth_required(!client.authenticated);
+        let c = Rc::new(RefCell::new(Conn {
+            token,
+            client,
+            inbuf: BytesMut::with_capacity(16 * 1024),
+            parser,
+            out: Vec::with_capacity(16 * 1024),
+            busy: false,
+        }));
+        REGISTRY.with(|r| r.borrow_mut().insert(id, Rc::downgrade(&c)));
+        c
+    }
+
+    /// True once the connection must close after its pending replies are sent.
+    pub fn closing(&self) -> bool {
+        self.client.close_after_reply
+    }
+
+    fn write(&mut self, reply: &Reply) {
+        encode(reply, self.client.resp, &mut self.out);
+        if reply.is_error() {
+            super::runtime::local().stats.borrow_mut().error_replies += 1;
+        }
+    }
+
+    /// Runs commands from the input until it is exhausted or one must wait.
+    fn run_ready(&mut self) -> Next {
+        let limits = ParseLimits {
+            max_bulk_len: crate::config::live::proto_max_bulk_len(),
+            ..ParseLimits::default()
+        };
+        loop {
+            if self.client.close_after_reply {
+                return Next::Idle;
+            }
+            let argv = match self.parser.parse(&mut self.inbuf, &limits) {
+                Ok(Some(argv)) => argv,
+                Ok(None) => return Next::Idle,
+                Err(e) => {
+                    tracing::debug!(client = self.client.id, error = %e.message(), "protocol error, closing");
+                    self.write(&Reply::Error(e));
+                    self.client.close_after_reply = true;
+                    return Next::Idle;
+                }
+            };
+            let step = dispatch(&mut self.client, argv);
+            // AUTH and HELLO may have authenticated the client, which lifts the parser's
+            // pre-authentication limits.
+            self.parser.set_auth_required(!self.client.authenticated);
+            match step {
+                Step::Reply(r) => self.write(&r),
+                Step::Wait(f) => return Next::Wait(f),
+            }
+        }
+    }
+}
+
+/// Forgets a closed connection.
+pub fn unregister(client_id: u64) {
+    REGISTRY.with(|r| r.borrow_mut().remove(&client_id));
+}
+
+/// Every open connection of this executor.
+pub fn connections() -> Vec<ConnRef> {
+    REGISTRY.with(|r| r.borrow().values().filter_map(Weak::upgrade).collect())
+}
+
+/// Closes the connection of `client_id` once its pending replies are sent (CLIENT KILL).
+/// Returns false when no such connection lives on this executor.
+pub fn kill(client_id: u64) -> bool {
+    let Some(conn) = REGISTRY.with(|r| r.borrow().get(&client_id).and_then(Weak::upgrade)) else {
+        return false;
+    };
+    let token = {
+        let mut c = conn.borrow_mut();
+        c.client.close_after_reply = true;
+        c.token
+    };
+    READY_TO_FLUSH.with(|r| r.borrow_mut().push(token));
+    note_activity();
+    true
+}
+
+/// Takes the tokens of connections whose task produced replies since the last call.
+pub fn take_ready_to_flush(into: &mut Vec<u64>) {
+    READY_TO_FLUSH.with(|r| into.append(&mut r.borrow_mut()));
+}
+
+/// Runs what the connection's input allows. Called by the driver after new bytes arrived.
+pub fn process(conn: &ConnRef) {
+    let mut c = conn.borrow_mut();
+    if c.busy {
+        return;
+    }
+    if let Next::Wait(f) = c.run_ready() {
+        c.busy = true;
+        drop(c);
+        glommio::spawn_local(run_waiting(conn.clone(), f)).detach();
+    }
+}
+
+/// Answers the command that had to wait, then keeps running the connection's input, until it
+/// is drained; then hands the connection back to the driver.
+async fn run_waiting(conn: ConnRef, mut pending: futures_lite::future::BoxedLocal<CmdResult>) {
+    loop {
+        let reply = Reply::from(pending.await);
+        let next = {
+            let mut c = conn.borrow_mut();
+            c.write(&reply);
+            c.run_ready()
+        };
+        match next {
+            Next::Wait(f) => pending = f,
+            Next::Idle => break,
+        }
+    }
+    let token = {
+        let mut c = conn.borrow_mut();
+        c.busy = false;
+        c.token
+    };
+    READY_TO_FLUSH.with(|r| r.borrow_mut().push(token));
+    note_activity();
+}

@@ -1,0 +1,246 @@
+//! From an argv to a reply: command lookup, arity and authentication checks, and routing to the
+//! shard (or shards) that own the keys.
+//!
+//! Owns: the checks every command passes before its handler runs (so no handler repeats them),
+//! the choice between running inline, hopping to the owning shard, or running a multi-shard
+//! transaction, and the split/merge of multi-key commands whose keys span shards.
+
+use bytes::Bytes;
+use futures_lite::future::BoxedLocal;
+use std::collections::BTreeMap;
+
+use super::client::ClientState;
+use super::runtime::{local, with_keyspace};
+use super::shards::{hop, owner_of, MultiShard, ShardId};
+use super::shared::shared;
+use crate::commands::ctx::{AsyncCtx, ConnCtx, ShardCtx};
+use crate::commands::propagation::Propagation;
+use crate::commands::table::{flags, CmdResult, CommandSpec, CrossShard, Handler, ShardFn};
+use crate::protocol::error::CmdError;
+use crate::protocol::reply::Reply;
+use crate::storage::clock::UnixMillis;
+use crate::storage::keyspace::Keyspace;
+
+/// What dispatching one command produced.
+pub enum Step {
+    /// The reply, ready now.
+    Reply(Reply),
+    /// The command must wait; the future yields its reply.
+    Wait(BoxedLocal<CmdResult>),
+}
+
+/// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
+/// ones Redis gives for an unknown command or subcommand and a wrong argument count.
+pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    let table = &shared().table;
+    let Some(spec) = table.get(&argv[0]) else {
+        return Err(CmdError::UnknownCommand(
+            argv[0].clone(),
+            argv[1..].to_vec(),
+        ));
+    };
+    if spec.subcommands.is_empty() {
+        if !spec.arity_ok(argv.len()) {
+            return Err(CmdError::WrongArity(spec.name.into()));
+        }
+        return Ok(spec);
+    }
+    if argv.len() < 2 {
+        return Err(CmdError::WrongArity(spec.name.into()));
+    }
+    let sub = spec.subcommands.iter().find(|s| {
+        let short = s.name.rsplit('|').next().unwrap_or(s.name);
+        argv[1].eq_ignore_ascii_case(short.as_bytes())
+    });
+    let Some(sub) = sub else {
+        return Err(CmdError::UnknownSubcommand(
+            argv[1].clone(),
+            upper(spec.name),
+        ));
+    };
+    if !sub.arity_ok(argv.len()) {
+        return Err(CmdError::WrongArity(sub.name.into()));
+    }
+    Ok(sub)
+}
+
+fn upper(name: &'static str) -> &'static str {
+    // Container names are few and fixed; leaking their uppercase form once each is harmless.
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<&'static str, &'static str>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    CACHE.with(|c| {
+        *c.borrow_mut()
+            .entry(name)
+            .or_insert_with(|| Box::leak(name.to_ascii_uppercase().into_boxed_str()))
+    })
+}
+
+/// Runs one command for `client`.
+pub fn dispatch(client: &mut ClientState, argv: Vec<Bytes>) -> Step {
+    let spec = match resolve(&argv) {
+        Ok(s) => s,
+        Err(e) => return Step::Reply(Reply::Error(e)),
+    };
+    if !client.authenticated && !spec.has(flags::NO_AUTH) {
+        return Step::Reply(Reply::Error(CmdError::NoAuth));
+    }
+    let now = UnixMillis::now();
+    client.last_cmd = spec.name;
+    client.last_interaction = now;
+    let l = local();
+    l.stats.borrow_mut().commands_processed += 1;
+    match spec.handler {
+        Handler::Conn(f) => {
+            let mut cx = ConnCtx {
+                client,
+                shard: l.id,
+            };
+            Step::Reply(f(&mut cx, &argv).into())
+        }
+        Handler::Async(f) => Step::Wait(f(async_ctx(client), argv)),
+        Handler::Shard(f) => route(spec, f, client, argv, now),
+    }
+}
+
+fn async_ctx(client: &ClientState) -> AsyncCtx {
+    AsyncCtx {
+        client_id: client.id,
+        db: client.db,
+        shard: local().id,
+        resp: client.resp,
+    }
+}
+
+/// Runs a shard handler on `ks` with a fresh propagation record.
+pub fn run_on(
+    ks: &mut Keyspace,
+    f: ShardFn,
+    db: usize,
+    now: UnixMillis,
+    argv: &[Bytes],
+) -> CmdResult {
+    let mut out = Propagation::default();
+    let mut cx = ShardCtx::new(ks, db, now, &mut out);
+    f(&mut cx, argv)
+}
+
+fn route(
+    spec: &'static CommandSpec,
+    f: ShardFn,
+    client: &ClientState,
+    argv: Vec<Bytes>,
+    now: UnixMillis,
+) -> Step {
+    let me = local().id;
+    let mut owner: Option<ShardId> = None;
+    let mut spread = false;
+    for p in spec.keys.positions(argv.len()) {
+        let o = owner_of(&argv[p]);
+        match owner {
+            None => owner = Some(o),
+            Some(x) if x != o => {
+                spread = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let db = client.db;
+    if spread {
+        return match spec.cross_shard {
+            CrossShard::SameShardOnly => Step::Reply(Reply::Error(CmdError::custom(
+                "CROSSSLOT Keys in request don't hash to the same slot",
+            ))),
+            CrossShard::Custom(af) => Step::Wait(af(async_ctx(client), argv)),
+            strategy => Step::Wait(Box::pin(run_split(spec, f, db, argv, strategy))),
+        };
+    }
+    let target = owner.unwrap_or(me);
+    if target == me && local().gate.borrow().is_free() {
+        return Step::Reply(with_keyspace(|ks| run_on(ks, f, db, now, &argv)).into());
+    }
+    Step::Wait(Box::pin(async move {
+        hop(target, move |ks| {
+            run_on(ks, f, db, UnixMillis::now(), &argv)
+        })
+        .await
+    }))
+}
+
+/// Runs a multi-key command whose keys live on several shards: one sub-call per shard holding
+/// that shard's keys (each with the arguments that follow it up to the next key), all inside one
+/// multi-shard transaction, then merges the replies as the command's strategy says.
+async fn run_split(
+    spec: &'static CommandSpec,
+    f: ShardFn,
+    db: usize,
+    argv: Vec<Bytes>,
+    strategy: CrossShard,
+) -> CmdResult {
+    let positions: Vec<usize> = spec.keys.positions(argv.len()).collect();
+    let step = spec.keys.step.max(1);
+    let first = positions[0];
+    let last = *positions.last().expect("a spread command has keys");
+    // Per shard: the indices (in key order) of its keys, and its sub-argv.
+    let mut groups: BTreeMap<ShardId, (Vec<usize>, Vec<Bytes>)> = BTreeMap::new();
+    for (i, &p) in positions.iter().enumerate() {
+        let g = groups
+            .entry(owner_of(&argv[p]))
+            .or_insert_with(|| (Vec::new(), argv[..first].to_vec()));
+        g.0.push(i);
+        g.1.extend_from_slice(&argv[p..(p + step).min(argv.len())]);
+    }
+    let suffix = &argv[(last + step).min(argv.len())..];
+    let tx = MultiShard::lock(groups.keys().copied().collect()).await;
+    let mut replies: Vec<(Vec<usize>, CmdResult)> = Vec::with_capacity(groups.len());
+    for (shard, (idx, mut sub)) in groups {
+        sub.extend_from_slice(suffix);
+        let r = tx
+            .run(shard, move |ks| run_on(ks, f, db, UnixMillis::now(), &sub))
+            .await;
+        replies.push((idx, r));
+    }
+    drop(tx);
+    merge(strategy, positions.len(), replies)
+}
+
+fn merge(strategy: CrossShard, nkeys: usize, replies: Vec<(Vec<usize>, CmdResult)>) -> CmdResult {
+    match strategy {
+        CrossShard::SumInts => {
+            let mut sum = 0;
+            for (_, r) in replies {
+                match r? {
+                    Reply::Int(n) => sum += n,
+                    other => return Ok(other),
+                }
+            }
+            Ok(Reply::Int(sum))
+        }
+        CrossShard::AllOk => {
+            for (_, r) in replies {
+                let r = r?;
+                if r != Reply::Ok {
+                    return Ok(r);
+                }
+            }
+            Ok(Reply::Ok)
+        }
+        CrossShard::ArrayInKeyOrder => {
+            let mut out: Vec<Reply> = vec![Reply::Nil; nkeys];
+            for (idx, r) in replies {
+                match r? {
+                    Reply::Array(items) => {
+                        for (i, item) in idx.into_iter().zip(items) {
+                            out[i] = item;
+                        }
+                    }
+                    other => return Ok(other),
+                }
+            }
+            Ok(Reply::Array(out))
+        }
+        CrossShard::SameShardOnly | CrossShard::Custom(_) => unreachable!("not split"),
+    }
+}

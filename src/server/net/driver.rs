@@ -1,0 +1,421 @@
+//! The network driver of one executor: accepts, receives, runs commands, sends, and sleeps.
+//!
+//! Owns: the executor's ring, provided buffers and connection slots. One turn reaps every
+//! completion, runs the commands that became ready (inline, see `connection`), gathers each
+//! connection's replies into a single send, and submits everything with one system call. Between
+//! turns it lets glommio run its own loop (tasks, timers, channels). When nothing happens it
+//! sleeps inside the ring, after telling peers to ring its doorbell.
+
+use io_uring::cqueue;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use super::buffers::ProvidedBuffers;
+use super::ring::{NetRing, Op};
+use crate::server::client::ClientState;
+use crate::server::connection::{self, Conn, ConnRef};
+use crate::server::runtime::{glommio_turn, local};
+use crate::server::shared::shared;
+
+const RING_ENTRIES: u32 = 1024;
+const BUFFER_GROUP: u16 = 1;
+const BUFFER_COUNT: u16 = 512;
+const BUFFER_SIZE: usize = 16 * 1024;
+/// The longest a sleeping executor waits before running glommio's timers again.
+const IDLE_WAIT: Duration = Duration::from_millis(10);
+
+struct Slot {
+    generation: u32,
+    conn: Option<ConnRef>,
+    fd: RawFd,
+    client_id: u64,
+    /// Bytes handed to the kernel and not yet confirmed sent.
+    sending: Vec<u8>,
+    sent: usize,
+    send_in_flight: bool,
+    reading: bool,
+    shut_down: bool,
+}
+
+/// One executor's network state.
+pub struct Driver {
+    ring: NetRing,
+    bufs: ProvidedBuffers,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    listeners: Vec<OwnedFd>,
+    doorbell_word: Box<u64>,
+    to_flush: Vec<u64>,
+    completions: Vec<(u64, i32, u32)>,
+}
+
+fn token(index: u32, generation: u32) -> u64 {
+    ((generation as u64) << 32) | index as u64
+}
+
+impl Driver {
+    /// Sets up the ring, its buffers and the armed operations for `listeners`.
+    pub fn new(listeners: Vec<OwnedFd>) -> std::io::Result<Driver> {
+        let ring = NetRing::new(RING_ENTRIES)?;
+        let bufs = ProvidedBuffers::register(&ring.ring, BUFFER_GROUP, BUFFER_COUNT, BUFFER_SIZE)?;
+        let mut d = Driver {
+            ring,
+            bufs,
+            slots: Vec::new(),
+            free: Vec::new(),
+            listeners,
+            doorbell_word: Box::new(0),
+            to_flush: Vec::new(),
+            completions: Vec::with_capacity(RING_ENTRIES as usize),
+        };
+        for (i, l) in d.listeners.iter().enumerate() {
+            d.ring.accept(l.as_raw_fd(), i as u64);
+        }
+        d.arm_doorbell();
+        d.ring.submit();
+        Ok(d)
+    }
+
+    fn arm_doorbell(&mut self) {
+        let fd = shared().doorbells[local().id].fd();
+        let word: *mut u64 = &mut *self.doorbell_word;
+        self.ring.read_doorbell(fd, word);
+    }
+
+    fn slot(&mut self, token: u64) -> Option<&mut Slot> {
+        let (index, generation) = ((token & 0xFFFF_FFFF) as usize, (token >> 32) as u32);
+        self.slots
+            .get_mut(index)
+            .filter(|s| s.generation == generation && s.conn.is_some())
+    }
+
+    /// One turn: reap, run, flush, submit. Returns true when anything happened.
+    pub fn turn(&mut self) -> bool {
+        self.completions.clear();
+        for c in self.ring.ring.completion() {
+            self.completions
+                .push((c.user_data(), c.result(), c.flags()));
+        }
+        let reaped = !self.completions.is_empty();
+        let completions = std::mem::take(&mut self.completions);
+        for &(ud, res, flags) in &completions {
+            match Op::decode(ud) {
+                Op::Accept(i) => self.on_accept(i as usize, res, flags),
+                Op::Recv(t) => self.on_recv(t, res, flags),
+                Op::Send(t) => self.on_send(t, res),
+                Op::Doorbell => self.arm_doorbell(),
+                Op::Ignore => {}
+            }
+        }
+        self.completions = completions;
+        if reaped {
+            self.bufs.publish();
+        }
+        connection::take_ready_to_flush(&mut self.to_flush);
+        let flushed = !self.to_flush.is_empty();
+        let tokens = std::mem::take(&mut self.to_flush);
+        for &t in &tokens {
+            self.flush(t);
+        }
+        self.to_flush = tokens;
+        self.to_flush.clear();
+        self.ring.submit();
+        reaped || flushed
+    }
+
+    fn on_accept(&mut self, listener: usize, res: i32, flags: u32) {
+        if !cqueue::more(flags) {
+            let fd = self.listeners[listener].as_raw_fd();
+            self.ring.accept(fd, listener as u64);
+        }
+        if res < 0 {
+            tracing::warn!(error = %std::io::Error::from_raw_os_error(-res), "accept failed");
+            return;
+        }
+        let fd = res;
+        let l = local();
+        let open = l.stats.borrow().connected_clients;
+        let maxclients = shared()
+            .config
+            .read()
+            .map(|c| c.maxclients)
+            .unwrap_or(10000);
+        l.stats.borrow_mut().connections_received += 1;
+        if open * shared().nr_shards as u64 >= maxclients {
+            const MSG: &[u8] = b"-ERR max number of clients reached\r\n";
+            // SAFETY: best-effort write of a static buffer to a socket we own, then close it.
+            unsafe {
+                libc::send(
+                    fd,
+                    MSG.as_ptr() as *const libc::c_void,
+                    MSG.len(),
+                    libc::MSG_DONTWAIT,
+                );
+                libc::close(fd);
+            }
+            l.stats.borrow_mut().rejected_connections += 1;
+            return;
+        }
+        set_socket_options(fd);
+        let (addr, laddr) = addresses(fd);
+        let requirepass = shared()
+            .config
+            .read()
+            .map(|c| c.requirepass.is_some())
+            .unwrap_or(false);
+        let id = shared().new_client_id();
+        let client = ClientState::new(id, fd, addr, laddr, !requirepass);
+        let index = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    conn: None,
+                    fd: -1,
+                    client_id: 0,
+                    sending: Vec::new(),
+                    sent: 0,
+                    send_in_flight: false,
+                    reading: false,
+                    shut_down: false,
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        let t = token(index, slot.generation);
+        slot.conn = Some(Conn::new(t, client));
+        slot.fd = fd;
+        slot.client_id = id;
+        slot.sent = 0;
+        slot.send_in_flight = false;
+        slot.reading = true;
+        slot.shut_down = false;
+        l.stats.borrow_mut().connected_clients += 1;
+        self.ring.recv(fd, t, self.bufs.group());
+    }
+
+    fn on_recv(&mut self, t: u64, res: i32, flags: u32) {
+        let bid = cqueue::buffer_select(flags);
+        if res <= 0 || self.slot(t).is_none() {
+            if let Some(bid) = bid {
+                self.bufs.push(bid);
+            }
+            let more = cqueue::more(flags);
+            if let Some(slot) = self.slot(t) {
+                if res == -libc::ENOBUFS {
+                    let fd = slot.fd;
+                    if !more {
+                        self.ring.recv(fd, t, BUFFER_GROUP);
+                    }
+                    return;
+                }
+                if !more {
+                    slot.reading = false;
+                    self.begin_close(t);
+                }
+            }
+            return;
+        }
+        let bid = bid.expect("a successful buffer-select receive names its buffer");
+        let len = res as usize;
+        let limit = shared()
+            .config
+            .read()
+            .map(|c| c.client_query_buffer_limit)
+            .unwrap_or(1 << 30) as usize;
+        let slot_index = (t & 0xFFFF_FFFF) as usize;
+        let conn = self.slots[slot_index].conn.clone().expect("checked above");
+        let too_big = {
+            let mut c = conn.borrow_mut();
+            c.inbuf.extend_from_slice(self.bufs.get(bid, len));
+            c.inbuf.len() > limit
+        };
+        self.bufs.push(bid);
+        local().stats.borrow_mut().net_input_bytes += len as u64;
+        if too_big {
+            tracing::warn!(
+                client = self.slots[slot_index].client_id,
+                "closing client that reached max query buffer length"
+            );
+            self.begin_close(t);
+            return;
+        }
+        if !cqueue::more(flags) {
+            let fd = self.slots[slot_index].fd;
+            self.ring.recv(fd, t, BUFFER_GROUP);
+        }
+        connection::process(&conn);
+        self.flush(t);
+    }
+
+    fn on_send(&mut self, t: u64, res: i32) {
+        let Some(slot) = self.slot(t) else { return };
+        slot.send_in_flight = false;
+        if res < 0 {
+            slot.sending.clear();
+            self.begin_close(t);
+            return;
+        }
+        slot.sent += res as usize;
+        local().stats.borrow_mut().net_output_bytes += res as u64;
+        if slot.sent < slot.sending.len() {
+            let (fd, ptr, len) = (
+                slot.fd,
+                slot.sending[slot.sent..].as_ptr(),
+                slot.sending.len() - slot.sent,
+            );
+            slot.send_in_flight = true;
+            self.ring.send(fd, t, ptr, len);
+            return;
+        }
+        slot.sending.clear();
+        slot.sent = 0;
+        if slot.shut_down {
+            self.finish_close(t);
+        } else {
+            self.flush(t);
+        }
+    }
+
+    /// Hands the connection's pending replies to the kernel, unless a send is in flight (its
+    /// completion flushes again).
+    fn flush(&mut self, t: u64) {
+        let Some(slot) = self.slot(t) else { return };
+        if slot.send_in_flight || slot.shut_down {
+            return;
+        }
+        let conn = slot.conn.clone().expect("slot holds a connection");
+        let mut c = conn.borrow_mut();
+        if c.out.is_empty() {
+            let closing = c.closing() && !c.busy;
+            drop(c);
+            if closing {
+                self.begin_close(t);
+            }
+            return;
+        }
+        // Swap rather than copy: the connection keeps writing into the emptied buffer while the
+        // kernel sends the full one.
+        std::mem::swap(&mut c.out, &mut slot.sending);
+        slot.sent = 0;
+        slot.send_in_flight = true;
+        let (fd, ptr, len) = (slot.fd, slot.sending.as_ptr(), slot.sending.len());
+        drop(c);
+        self.ring.send(fd, t, ptr, len);
+    }
+
+    /// Stops reading and writing; the slot is freed once no operation on it is in flight.
+    fn begin_close(&mut self, t: u64) {
+        let Some(slot) = self.slot(t) else { return };
+        if !slot.shut_down {
+            slot.shut_down = true;
+            // SAFETY: shuts down a socket this slot owns; ends the multishot receive.
+            unsafe { libc::shutdown(slot.fd, libc::SHUT_RDWR) };
+        }
+        self.finish_close(t);
+    }
+
+    fn finish_close(&mut self, t: u64) {
+        let index = (t & 0xFFFF_FFFF) as u32;
+        let Some(slot) = self.slot(t) else { return };
+        if slot.send_in_flight || slot.reading {
+            return;
+        }
+        // SAFETY: closes the socket this slot owns; no operation on it is in flight any more.
+        unsafe { libc::close(slot.fd) };
+        slot.fd = -1;
+        slot.conn = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.sending = Vec::new();
+        connection::unregister(slot.client_id);
+        self.free.push(index);
+        local().stats.borrow_mut().connected_clients -= 1;
+    }
+}
+
+fn set_socket_options(fd: RawFd) {
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt with a valid int option value on a socket we own.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const _ as *const libc::c_void,
+            4,
+        );
+    }
+    let keepalive = shared()
+        .config
+        .read()
+        .map(|c| c.tcp_keepalive)
+        .unwrap_or(300);
+    if keepalive > 0 {
+        let secs = keepalive.min(i32::MAX as u64) as libc::c_int;
+        // SAFETY: as above.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_KEEPALIVE,
+                &one as *const _ as *const libc::c_void,
+                4,
+            );
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_KEEPIDLE,
+                &secs as *const _ as *const libc::c_void,
+                4,
+            );
+        }
+    }
+}
+
+fn addresses(fd: RawFd) -> (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>) {
+    use std::os::fd::BorrowedFd;
+    // SAFETY: `fd` is open for the duration of this call; socket2 only reads addresses.
+    let b = unsafe { BorrowedFd::borrow_raw(fd) };
+    let s = socket2::SockRef::from(&b);
+    (
+        s.peer_addr().ok().and_then(|a| a.as_socket()),
+        s.local_addr().ok().and_then(|a| a.as_socket()),
+    )
+}
+
+/// Runs the driver until the server shuts down.
+pub async fn run(listeners: Vec<OwnedFd>) {
+    let mut d = match Driver::new(listeners) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create the network ring");
+            std::process::exit(1);
+        }
+    };
+    let l = local();
+    let doorbell = &shared().doorbells[l.id];
+    let mut seen = l.activity.get();
+    loop {
+        let worked = d.turn();
+        glommio_turn().await;
+        if shared()
+            .shutting_down
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            break;
+        }
+        let now = l.activity.get();
+        if worked || now != seen {
+            seen = now;
+            continue;
+        }
+        doorbell.prepare_to_sleep();
+        // Work handed over before the flag was set is visible to glommio now.
+        glommio_turn().await;
+        if l.activity.get() == seen && !d.ring.has_work() {
+            d.ring.wait(IDLE_WAIT);
+        }
+        doorbell.awake();
+    }
+}

@@ -1,0 +1,149 @@
+//! One executor's network io_uring: creating it and queueing the operations the driver uses.
+//!
+//! Owns: the ring and the encoding of `user_data` (operation kind in the top byte, a connection
+//! token or listener index below), so completions can be routed without a lookup table.
+
+use io_uring::{opcode, squeue, types, IoUring};
+use std::os::fd::RawFd;
+
+/// What a completion belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// A multishot accept on listener N.
+    Accept(u64),
+    /// A multishot receive on a connection.
+    Recv(u64),
+    /// A send on a connection.
+    Send(u64),
+    /// The doorbell's eventfd read.
+    Doorbell,
+    /// Operations whose completions carry nothing the driver needs (shutdown).
+    Ignore,
+}
+
+const KIND_SHIFT: u32 = 56;
+const TOKEN_MASK: u64 = (1 << KIND_SHIFT) - 1;
+
+impl Op {
+    fn encode(self) -> u64 {
+        let (k, v) = match self {
+            Op::Accept(v) => (1, v),
+            Op::Recv(v) => (2, v),
+            Op::Send(v) => (3, v),
+            Op::Doorbell => (4, 0),
+            Op::Ignore => (5, 0),
+        };
+        (k << KIND_SHIFT) | (v & TOKEN_MASK)
+    }
+
+    /// The operation a completion's user_data names.
+    pub fn decode(ud: u64) -> Op {
+        let v = ud & TOKEN_MASK;
+        match ud >> KIND_SHIFT {
+            1 => Op::Accept(v),
+            2 => Op::Recv(v),
+            3 => Op::Send(v),
+            4 => Op::Doorbell,
+            _ => Op::Ignore,
+        }
+    }
+}
+
+/// The ring.
+pub struct NetRing {
+    /// The io_uring itself.
+    pub ring: IoUring,
+}
+
+impl NetRing {
+    /// Creates a ring with `entries` submission slots. COOP_TASKRUN keeps the kernel from
+    /// interrupting the executor to post completions (they are posted when it next enters the
+    /// kernel, which the driver does every turn); SINGLE_ISSUER lets the kernel skip locking.
+    pub fn new(entries: u32) -> std::io::Result<NetRing> {
+        let ring = IoUring::builder()
+            .setup_coop_taskrun()
+            .setup_taskrun_flag()
+            .setup_single_issuer()
+            .setup_cqsize(entries * 4)
+            .build(entries)
+            .or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))?;
+        Ok(NetRing { ring })
+    }
+
+    fn push(&mut self, sqe: squeue::Entry) {
+        // SAFETY: every entry queued here points only at memory the driver keeps alive until
+        // the operation completes (connection send buffers, the doorbell word) or at none.
+        while unsafe { self.ring.submission().push(&sqe) }.is_err() {
+            // The submission queue is full: hand what is queued to the kernel and retry.
+            if let Err(e) = self.ring.submit() {
+                tracing::error!(error = %e, "io_uring submit failed");
+            }
+        }
+    }
+
+    /// Queues a multishot accept on listener `index`.
+    pub fn accept(&mut self, fd: RawFd, index: u64) {
+        let e = opcode::AcceptMulti::new(types::Fd(fd))
+            .build()
+            .user_data(Op::Accept(index).encode());
+        self.push(e);
+    }
+
+    /// Queues a multishot receive on connection `token` into buffer group `group`.
+    pub fn recv(&mut self, fd: RawFd, token: u64, group: u16) {
+        let e = opcode::RecvMulti::new(types::Fd(fd), group)
+            .build()
+            .user_data(Op::Recv(token).encode());
+        self.push(e);
+    }
+
+    /// Queues a send of `len` bytes at `ptr` on connection `token`.
+    ///
+    /// The caller keeps the bytes alive and unmoved until the send completes.
+    pub fn send(&mut self, fd: RawFd, token: u64, ptr: *const u8, len: usize) {
+        let e = opcode::Send::new(types::Fd(fd), ptr, len.min(u32::MAX as usize) as u32)
+            .build()
+            .user_data(Op::Send(token).encode());
+        self.push(e);
+    }
+
+    /// Queues an 8-byte read of the doorbell eventfd into `word`, which must outlive it.
+    pub fn read_doorbell(&mut self, fd: RawFd, word: *mut u64) {
+        let e = opcode::Read::new(types::Fd(fd), word as *mut u8, 8)
+            .build()
+            .user_data(Op::Doorbell.encode());
+        self.push(e);
+    }
+
+    /// Hands the queued operations to the kernel and collects finished task work, without
+    /// waiting.
+    pub fn submit(&mut self) {
+        if let Err(e) = self.ring.submit() {
+            if e.raw_os_error() != Some(libc::EBUSY) && e.raw_os_error() != Some(libc::EINTR) {
+                tracing::error!(error = %e, "io_uring submit failed");
+            }
+        }
+    }
+
+    /// True when completions are ready, or when the kernel holds task work that would produce
+    /// some on the next enter.
+    pub fn has_work(&mut self) -> bool {
+        let sq_flags_taskrun = self.ring.submission().taskrun();
+        sq_flags_taskrun || !self.ring.completion().is_empty()
+    }
+
+    /// Submits and sleeps until at least one completion arrives or `timeout` passes.
+    pub fn wait(&mut self, timeout: std::time::Duration) {
+        let ts = types::Timespec::from(timeout);
+        let args = types::SubmitArgs::new().timespec(&ts);
+        match self.ring.submitter().submit_with_args(1, &args) {
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ETIME) | Some(libc::EINTR) | Some(libc::EBUSY)
+                ) => {}
+            Err(e) => tracing::error!(error = %e, "io_uring wait failed"),
+        }
+    }
+}

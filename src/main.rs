@@ -9,7 +9,7 @@ use tessera::commands::build_table;
 use tessera::config::Config;
 use tessera::server::doorbell::Doorbell;
 use tessera::server::shared::{install, Shared};
-use tessera::server::{expiry, net, runtime};
+use tessera::server::{expiry, net, runtime, signals};
 use tessera::storage::clock::UnixMillis;
 
 #[global_allocator]
@@ -64,12 +64,15 @@ fn main() {
         next_client_id: AtomicU64::new(1),
         shutting_down: AtomicBool::new(false),
         last_save: AtomicU64::new(UnixMillis::now().as_secs()),
+        clients: AtomicU64::new(0),
     });
     let (bind, port) = {
         let c = shared.config.read().unwrap();
         (c.bind.clone(), c.port)
     };
     tracing::info!(port, shards = nr, "Tessera starting");
+    signals::block_stop_signals();
+    signals::spawn_waiter();
     let r = runtime::run_shards(shared, &cpus, move |_id| {
         let bind = bind.clone();
         async move {
@@ -88,4 +91,5 @@ fn main() {
         tracing::error!("{e}");
         std::process::exit(1);
     }
+    tracing::info!("Tessera is now ready to exit, bye bye...");
 }

@@ -5,7 +5,6 @@
 //! runtime counters live in `server::stats`. The router reads `KeySpec` and never parses a command.
 
 use bytes::Bytes;
-use std::collections::HashMap;
 
 use super::ctx::{AsyncCtx, ConnCtx, ShardCtx};
 use crate::protocol::error::CmdError;
@@ -187,7 +186,7 @@ impl CommandSpec {
 /// The commands the server knows, looked up by name without regard to ASCII case.
 #[derive(Default)]
 pub struct CommandTable {
-    by_name: HashMap<Vec<u8>, CommandSpec>,
+    by_name: hashbrown::HashMap<Vec<u8>, CommandSpec, ahash::RandomState>,
     /// Families currently registering, for the `group` field.
     group: &'static str,
 }

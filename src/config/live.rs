@@ -17,3 +17,26 @@ pub fn proto_max_bulk_len() -> u64 {
 pub fn set_proto_max_bulk_len(v: u64) {
     PROTO_MAX_BULK_LEN.store(v, Ordering::Relaxed);
 }
+
+static CLIENT_QUERY_BUFFER_LIMIT: AtomicU64 = AtomicU64::new(1024 * 1024 * 1024);
+static MAXCLIENTS: AtomicU64 = AtomicU64::new(10000);
+
+/// `client-query-buffer-limit`: the most unparsed input a client may accumulate.
+pub fn client_query_buffer_limit() -> u64 {
+    CLIENT_QUERY_BUFFER_LIMIT.load(Ordering::Relaxed)
+}
+
+/// Sets `client-query-buffer-limit`.
+pub fn set_client_query_buffer_limit(v: u64) {
+    CLIENT_QUERY_BUFFER_LIMIT.store(v, Ordering::Relaxed);
+}
+
+/// `maxclients`: the most connections the server accepts at once.
+pub fn maxclients() -> u64 {
+    MAXCLIENTS.load(Ordering::Relaxed)
+}
+
+/// Sets `maxclients`.
+pub fn set_maxclients(v: u64) {
+    MAXCLIENTS.store(v, Ordering::Relaxed);
+}

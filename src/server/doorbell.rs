@@ -46,6 +46,14 @@ impl Doorbell {
         self.sleeping.store(false, Ordering::SeqCst);
     }
 
+    /// Rings whether or not the owner sleeps (shutdown).
+    pub fn ring_always(&self) {
+        self.sleeping.store(false, Ordering::SeqCst);
+        let one: u64 = 1;
+        // SAFETY: as in `ring`.
+        unsafe { libc::write(self.fd(), &one as *const u64 as *const libc::c_void, 8) };
+    }
+
     /// Rings when the owner may be asleep. Call after the work was queued.
     pub fn ring(&self) {
         if self.sleeping.swap(false, Ordering::SeqCst) {

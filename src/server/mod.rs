@@ -11,4 +11,5 @@ pub mod net;
 pub mod runtime;
 pub mod shards;
 pub mod shared;
+pub mod signals;
 pub mod stats;

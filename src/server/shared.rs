@@ -39,6 +39,8 @@ pub struct Shared {
     pub last_save: AtomicU64,
     /// The TCP port actually listened on.
     pub port: u16,
+    /// Client connections open now, over all executors (maxclients).
+    pub clients: AtomicU64,
 }
 
 static SHARED: OnceLock<Shared> = OnceLock::new();

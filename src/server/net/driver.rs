@@ -134,14 +134,13 @@ impl Driver {
         }
         let fd = res;
         let l = local();
-        let open = l.stats.borrow().connected_clients;
         let maxclients = shared()
             .config
             .read()
             .map(|c| c.maxclients)
             .unwrap_or(10000);
         l.stats.borrow_mut().connections_received += 1;
-        if open * shared().nr_shards as u64 >= maxclients {
+        if shared().clients.load(std::sync::atomic::Ordering::Relaxed) >= maxclients {
             const MSG: &[u8] = b"-ERR max number of clients reached\r\n";
             // SAFETY: best-effort write of a static buffer to a socket we own, then close it.
             unsafe {
@@ -192,6 +191,9 @@ impl Driver {
         slot.reading = true;
         slot.shut_down = false;
         l.stats.borrow_mut().connected_clients += 1;
+        shared()
+            .clients
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.ring.recv(fd, t, self.bufs.group());
     }
 
@@ -331,6 +333,9 @@ impl Driver {
         connection::unregister(slot.client_id);
         self.free.push(index);
         local().stats.borrow_mut().connected_clients -= 1;
+        shared()
+            .clients
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -6,10 +6,19 @@ pub mod propagation;
 pub mod table;
 
 pub mod connection;
+pub mod dbwide;
 pub mod expire;
+pub mod glob;
 pub mod keys;
 pub mod server;
+#[cfg(test)]
+mod session;
 pub mod strings;
+pub mod strings_counters;
+pub mod strings_lcs;
+pub mod strings_multi;
+pub mod strings_ranges;
+pub mod strings_set;
 
 use table::CommandTable;
 

@@ -1,14 +1,18 @@
 //! One numbered database of one shard: its keys, their values and deadlines.
 //!
-//! Owns: the key table of one `DbIndex` on one shard, lazy expiry on access and the active expiry
-//! step. Runs on: the owning shard's executor only. Must not: await, touch a socket or a file, or
-//! reach another shard.
+//! Owns: the key table of one `DbIndex` on one shard, lazy expiry on access, the active expiry
+//! step, SCAN steps and RANDOMKEY. Runs on: the owning shard's executor only. Must not: await,
+//! touch a socket or a file, or reach another shard.
 
 use bytes::Bytes;
-use hashbrown::HashMap;
 
 use super::clock::{Deadline, UnixMillis};
+use super::table::{KeyTable, Mark, MarkCursor};
 use super::value::Value;
+
+/// Random picks RANDOMKEY makes before it stops sampling, as Redis's `dbRandomKey` does
+/// (`maxtries`).
+const RANDOM_KEY_TRIES: usize = 100;
 
 /// A key's value and its deadline.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,11 +38,22 @@ impl Entry {
     }
 }
 
+/// Marks the entries that have a deadline, so the table counts them per segment and active
+/// expiry can skip segments of persistent keys.
+struct HasDeadline;
+
+impl Mark<Entry> for HasDeadline {
+    fn is_marked(entry: &Entry) -> bool {
+        entry.deadline.is_some()
+    }
+}
+
 /// One database of one shard.
 #[derive(Default)]
 pub struct Db {
-    map: HashMap<Bytes, Entry, ahash::RandomState>,
-    volatile: usize,
+    map: KeyTable<Entry, HasDeadline>,
+    /// Where the next active-expiry step resumes.
+    expire_cursor: MarkCursor,
     /// On a replica, expired keys read as absent but stay until the master's DEL arrives.
     keep_expired: bool,
 }
@@ -70,7 +85,12 @@ impl Db {
 
     /// Number of keys with a deadline (`INFO keyspace` expires=).
     pub fn volatile_len(&self) -> usize {
-        self.volatile
+        self.map.marked_len()
+    }
+
+    /// Bytes the key table has allocated, not counting keys' and values' own buffers.
+    pub fn approx_heap_bytes(&self) -> usize {
+        self.map.approx_heap_bytes()
     }
 
     /// Makes expired keys read as absent without deleting them (replica mode) or not.
@@ -81,6 +101,10 @@ impl Db {
     /// Looks `key` up. Side effect: a key whose deadline passed is deleted (unless in replica mode,
     /// where it only reads as absent) and `None` is returned. Counts nothing: hit/miss statistics
     /// are the caller's (`ShardCtx`).
+    ///
+    /// Change the entry's deadline through [`Db::set_deadline`] or [`Db::insert`], not through
+    /// the returned reference: the count of keys with a deadline, which drives active expiry and
+    /// `INFO keyspace`, would go stale.
     pub fn get(&mut self, key: &[u8], now: UnixMillis) -> Option<&mut Entry> {
         if self.expire_if_due(key, now) {
             return None;
@@ -101,39 +125,23 @@ impl Db {
     /// Stores `entry` under `key`, replacing whatever was there (value and deadline). Returns the
     /// previous entry, expired or not.
     pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
-        let new_volatile = entry.deadline.is_some();
-        let old = self.map.insert(key, entry);
-        self.adjust_volatile(
-            old.as_ref().is_some_and(|o| o.deadline.is_some()),
-            new_volatile,
-        );
-        old
+        self.map.insert(key, entry)
     }
 
     /// Removes `key`, returning its entry (expired or not).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let old = self.map.remove(key);
-        if old.as_ref().is_some_and(|o| o.deadline.is_some()) {
-            self.volatile -= 1;
-        }
-        old
+        self.map.remove(key)
     }
 
     /// Sets or clears the deadline of an existing key. Returns false when the key is absent.
     pub fn set_deadline(&mut self, key: &[u8], deadline: Option<Deadline>) -> bool {
-        let Some(e) = self.map.get_mut(key) else {
-            return false;
-        };
-        let was = e.deadline.is_some();
-        e.deadline = deadline;
-        self.adjust_volatile(was, deadline.is_some());
-        true
+        self.map.update(key, |e| e.deadline = deadline).is_some()
     }
 
     /// Removes every key.
     pub fn clear(&mut self) {
         self.map.clear();
-        self.volatile = 0;
+        self.expire_cursor = MarkCursor::default();
     }
 
     /// Every key and entry, expired or not, in no particular order.
@@ -141,27 +149,67 @@ impl Db {
         self.map.iter()
     }
 
+    /// SCAN step: calls `f` on the keys at or past `cursor` in SCAN order, whole table segments
+    /// at a time, until at least `count` were passed; returns the next cursor, 0 when done. The
+    /// cursor is a 56-bit position, so the caller may keep a shard index in the top 8 bits.
+    ///
+    /// Every key present from the first call to the last is passed exactly once, however the
+    /// database grows in between (see [`KeyTable::scan`]). Expired keys not yet reclaimed are
+    /// passed too: filter with [`Entry::is_expired`]. No side effects.
+    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(&Bytes, &Entry)) -> u64 {
+        self.map.scan(cursor, count, f)
+    }
+
+    /// A live key picked at random (RANDOMKEY), or `None` when no key is live.
+    ///
+    /// Side effects, as Redis's `dbRandomKey`: an expired key picked is deleted (in replica mode
+    /// it is only passed over). After `RANDOM_KEY_TRIES` expired picks the database is nearly all
+    /// expired; it then walks the table for the first live key, and in replica mode, finding
+    /// none, returns the last expired key picked, as Redis does rather than loop forever.
+    pub fn random_key(&mut self, now: UnixMillis) -> Option<Bytes> {
+        let mut rng = rand::thread_rng();
+        let mut last_expired = None;
+        for _ in 0..RANDOM_KEY_TRIES {
+            let (key, entry) = self.map.random(&mut rng)?;
+            if !entry.is_expired(now) {
+                return Some(key.clone());
+            }
+            let key = key.clone();
+            if !self.keep_expired {
+                self.map.remove(&key);
+            }
+            last_expired = Some(key);
+        }
+        let live = self.map.iter().find(|(_, e)| !e.is_expired(now));
+        match live {
+            Some((key, _)) => Some(key.clone()),
+            None if self.keep_expired => last_expired,
+            None => None,
+        }
+    }
+
     /// One step of active expiry: looks at up to `budget` keys with a deadline and deletes those
-    /// whose deadline passed. Returns what it did.
+    /// whose deadline passed. Returns what it did. Does nothing in replica mode.
+    ///
+    /// Costs in proportion to the keys with a deadline, not to all keys: it resumes where the
+    /// last step stopped and skips table segments without such keys, each in O(1). One step
+    /// looks at a key once at most.
     pub fn expire_step(&mut self, now: UnixMillis, budget: usize) -> ExpireStep {
         let mut step = ExpireStep::default();
-        if self.volatile == 0 || self.keep_expired {
+        if self.map.marked_len() == 0 || self.keep_expired {
             return step;
         }
         let mut due = Vec::new();
-        for (k, e) in self.map.iter() {
-            if e.deadline.is_some() {
-                step.sampled += 1;
-                if e.is_expired(now) {
-                    due.push(k.clone());
-                }
-                if step.sampled >= budget {
-                    break;
-                }
+        self.expire_cursor = self.map.walk_marked(self.expire_cursor, budget, |k, e| {
+            step.sampled += 1;
+            let expired = e.is_expired(now);
+            if expired {
+                due.push(k.clone());
             }
-        }
+            !expired
+        });
         for k in due {
-            self.remove(&k);
+            self.map.remove(&k);
             step.expired += 1;
         }
         step
@@ -170,16 +218,179 @@ impl Db {
     fn expire_if_due(&mut self, key: &[u8], now: UnixMillis) -> bool {
         let due = self.map.get(key).is_some_and(|e| e.is_expired(now));
         if due && !self.keep_expired {
-            self.remove(key);
+            self.map.remove(key);
         }
         due
     }
+}
 
-    fn adjust_volatile(&mut self, was: bool, is: bool) {
-        match (was, is) {
-            (false, true) => self.volatile += 1,
-            (true, false) => self.volatile -= 1,
-            _ => {}
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    const NOW: UnixMillis = UnixMillis(1_000_000);
+
+    fn s(v: &str) -> Entry {
+        Entry::new(Value::Str(Bytes::copy_from_slice(v.as_bytes())))
+    }
+
+    fn expiring(v: &str, at_ms: u64) -> Entry {
+        Entry {
+            deadline: Some(Deadline::at_ms(at_ms)),
+            ..s(v)
         }
+    }
+
+    fn k(name: impl std::fmt::Display) -> Bytes {
+        Bytes::from(name.to_string())
+    }
+
+    #[test]
+    fn an_expired_key_reads_as_absent_and_is_deleted_on_access() {
+        let mut db = Db::new();
+        db.insert(k("gone"), expiring("v", NOW.0 - 1));
+        db.insert(k("due_now"), expiring("v", NOW.0));
+        db.insert(k("kept"), s("v"));
+        assert_eq!(db.peek(b"gone", NOW), None);
+        assert_eq!(db.len(), 3, "peek has no side effect");
+        assert!(db.get(b"gone", NOW).is_none());
+        assert_eq!(db.len(), 2);
+        assert_eq!(db.volatile_len(), 1);
+        assert!(
+            db.contains(b"due_now", NOW),
+            "a deadline equal to now is still alive"
+        );
+        assert!(db.contains(b"kept", NOW));
+    }
+
+    #[test]
+    fn replica_mode_hides_expired_keys_but_keeps_them() {
+        let mut db = Db::new();
+        db.set_keep_expired(true);
+        db.insert(k("gone"), expiring("v", NOW.0 - 1));
+        assert!(db.get(b"gone", NOW).is_none());
+        assert!(!db.contains(b"gone", NOW));
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expire_step(NOW, 100), ExpireStep::default());
+        assert_eq!(db.len(), 1);
+        assert_eq!(
+            db.random_key(NOW),
+            Some(k("gone")),
+            "Redis returns it rather than loop"
+        );
+        assert!(db.remove(b"gone").is_some(), "the master's DEL removes it");
+    }
+
+    #[test]
+    fn volatile_count_follows_every_deadline_change() {
+        let mut db = Db::new();
+        db.insert(k("a"), expiring("v", NOW.0 + 10));
+        db.insert(k("b"), s("v"));
+        assert_eq!(db.volatile_len(), 1);
+        db.insert(k("a"), s("w"));
+        assert_eq!(db.volatile_len(), 0);
+        assert!(db.set_deadline(b"b", Some(Deadline::at_ms(NOW.0 + 5))));
+        assert!(db.set_deadline(b"b", Some(Deadline::at_ms(NOW.0 + 6))));
+        assert_eq!(db.volatile_len(), 1);
+        assert!(!db.set_deadline(b"nope", Some(Deadline::at_ms(1))));
+        assert!(db.set_deadline(b"b", None));
+        assert_eq!(db.volatile_len(), 0);
+        db.insert(k("c"), expiring("v", NOW.0 + 10));
+        db.remove(b"c");
+        assert_eq!(db.volatile_len(), 0);
+        db.insert(k("d"), expiring("v", NOW.0 + 10));
+        db.clear();
+        assert_eq!((db.len(), db.volatile_len()), (0, 0));
+        assert!(db.is_empty());
+    }
+
+    #[test]
+    fn expire_step_reclaims_only_expired_keys_within_budget() {
+        let mut db = Db::new();
+        for i in 0..3_000 {
+            db.insert(k(format!("persistent:{i}")), s("v"));
+            db.insert(k(format!("later:{i}")), expiring("v", NOW.0 + 1_000));
+        }
+        for i in 0..4_000 {
+            db.insert(k(format!("past:{i}")), expiring("v", NOW.0 - 1));
+        }
+        let mut expired = 0;
+        for _ in 0..10_000 {
+            let step = db.expire_step(NOW, 25);
+            assert!(step.sampled <= 25);
+            assert!(step.expired <= step.sampled);
+            expired += step.expired;
+            if expired == 4_000 {
+                break;
+            }
+        }
+        assert_eq!(expired, 4_000);
+        assert_eq!(db.len(), 6_000);
+        assert_eq!(db.volatile_len(), 3_000);
+        assert!(db.iter().all(|(key, _)| !key.starts_with(b"past:")));
+    }
+
+    #[test]
+    fn expire_step_looks_only_at_keys_with_a_deadline() {
+        let mut db = Db::new();
+        for i in 0..100_000 {
+            db.insert(k(i), s("v"));
+        }
+        for i in 0..10 {
+            db.insert(k(format!("ttl:{i}")), expiring("v", NOW.0 + 1_000));
+        }
+        let step = db.expire_step(NOW, 200);
+        assert_eq!(
+            step,
+            ExpireStep {
+                sampled: 10,
+                expired: 0
+            }
+        );
+        assert_eq!(db.expire_step(NOW, 3).sampled, 3);
+        assert_eq!(Db::new().expire_step(NOW, 20), ExpireStep::default());
+    }
+
+    #[test]
+    fn scan_passes_every_key_including_expired_ones() {
+        let mut db = Db::new();
+        for i in 0..5_000 {
+            db.insert(k(i), s("v"));
+        }
+        db.insert(k("old"), expiring("v", NOW.0 - 1));
+        let mut seen = HashSet::new();
+        let mut live = 0;
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, 10, |key, e| {
+                assert!(seen.insert(key.clone()));
+                live += usize::from(!e.is_expired(NOW));
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 5_001);
+        assert_eq!(live, 5_000);
+    }
+
+    #[test]
+    fn random_key_skips_and_deletes_expired_keys() {
+        let mut db = Db::new();
+        assert_eq!(db.random_key(NOW), None);
+        for i in 0..1_000 {
+            db.insert(k(format!("old:{i}")), expiring("v", NOW.0 - 1));
+        }
+        db.insert(k("live"), s("v"));
+        for _ in 0..20 {
+            assert_eq!(db.random_key(NOW), Some(k("live")));
+        }
+        assert!(db.len() < 1_001, "expired picks were deleted");
+        let mut only_expired = Db::new();
+        only_expired.insert(k("old"), expiring("v", NOW.0 - 1));
+        assert_eq!(only_expired.random_key(NOW), None);
+        assert!(only_expired.is_empty());
     }
 }

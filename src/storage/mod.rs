@@ -3,4 +3,5 @@
 pub mod clock;
 pub mod db;
 pub mod keyspace;
+pub mod table;
 pub mod value;

@@ -1,0 +1,249 @@
+//! Strings used as numbers: INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT.
+//!
+//! Owns: the integer and float arithmetic on stored strings, and how a float result is written
+//! back. Runs on: the executor owning the key. Every command here keeps the key's TTL.
+
+use bytes::Bytes;
+
+use super::args::{parse_f64, parse_i64};
+use super::ctx::ShardCtx;
+use super::strings::{int_bytes, string_mut, word};
+use super::table::CmdResult;
+use crate::protocol::error::CmdError;
+use crate::protocol::reply::Reply;
+use crate::storage::db::Entry;
+use crate::storage::value::Value;
+
+/// INCR key
+pub(super) fn incr(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    incr_by(cx, &args[1], 1)
+}
+
+/// DECR key
+pub(super) fn decr(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    incr_by(cx, &args[1], -1)
+}
+
+/// INCRBY key increment
+///
+/// The increment is checked before the key is looked at (R3: a bad increment wins over a bad
+/// stored value).
+pub(super) fn incrby(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    let delta = parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
+    incr_by(cx, &args[1], delta)
+}
+
+/// DECRBY key decrement
+///
+/// A decrement of i64::MIN cannot be negated and fails with its own error.
+pub(super) fn decrby(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    let delta = parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
+    if delta == i64::MIN {
+        return Err(CmdError::custom("ERR decrement would overflow"));
+    }
+    incr_by(cx, &args[1], -delta)
+}
+
+/// Adds `delta` to the integer stored at `key`, an absent key counting as 0; the routine behind
+/// INCR, DECR, INCRBY and DECRBY. Errors: the key holds another type (`WrongType`), its string is
+/// not a 64-bit integer in canonical form (`NotInteger`), the sum overflows (`Overflow`). Keeps
+/// the TTL. Propagated as is: integer arithmetic replays identically.
+fn incr_by(cx: &mut ShardCtx<'_>, key: &Bytes, delta: i64) -> CmdResult {
+    let new = match cx.lookup_write(key) {
+        Some(e) => {
+            let s = string_mut(e)?;
+            let old = parse_i64(s).ok_or(CmdError::NotInteger)?;
+            let new = old.checked_add(delta).ok_or(CmdError::Overflow)?;
+            *s = int_bytes(new);
+            new
+        }
+        None => {
+            cx.db()
+                .insert(key.clone(), Entry::new(Value::Str(int_bytes(delta))));
+            delta
+        }
+    };
+    cx.dirty(1);
+    Ok(Reply::Int(new))
+}
+
+/// INCRBYFLOAT key increment
+///
+/// Adds a float to the number stored at `key` (absent = 0) and stores the sum as text, keeping
+/// the TTL. Unlike INCRBY, the key's type and value are checked before the increment (R3); both
+/// fail with `NotFloat`. A NaN or infinite sum fails and stores nothing. Propagated as
+/// `SET key <sum> KEEPTTL`, so a replica stores the same bytes whatever its float arithmetic.
+pub(super) fn incrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    let key = &args[1];
+    let old = match cx.lookup_write(key) {
+        Some(e) => parse_f64(string_mut(e)?).ok_or(CmdError::NotFloat)?,
+        None => 0.0,
+    };
+    let delta = parse_f64(&args[2]).ok_or(CmdError::NotFloat)?;
+    let sum = old + delta;
+    if !sum.is_finite() {
+        return Err(CmdError::NanOrInfinity);
+    }
+    let text = Bytes::from(format_float(sum));
+    match cx.lookup_write(key) {
+        Some(e) => e.value = Value::Str(text.clone()),
+        None => {
+            cx.db()
+                .insert(key.clone(), Entry::new(Value::Str(text.clone())));
+        }
+    }
+    cx.dirty(1);
+    cx.out.replace(vec![
+        word("SET"),
+        key.clone(),
+        text.clone(),
+        word("KEEPTTL"),
+    ]);
+    Ok(Reply::Bulk(text))
+}
+
+/// Writes a finite float as INCRBYFLOAT stores it: plain decimal, never an exponent, no trailing
+/// zeros, no `.` for a whole number, at most 17 digits after the point (rounded), and no
+/// negative zero. Within those limits the digits are the shortest that read back as the same
+/// f64 (so 10.5 + 0.1 is "10.6", 3.0e3 is "3000").
+fn format_float(v: f64) -> String {
+    let mut s = v.to_string();
+    if s.find('.').is_some_and(|dot| s.len() - dot - 1 > 17) {
+        s = format!("{v:.17}");
+        let kept = s.trim_end_matches('0').trim_end_matches('.').len();
+        s.truncate(kept);
+    }
+    if s == "-0" {
+        s = "0".to_string();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::strings::testing::*;
+    use super::*;
+    use crate::commands::propagation::Propagation;
+
+    const NOT_INT: &str = "ERR value is not an integer or out of range";
+    const NOT_FLOAT: &str = "ERR value is not a valid float";
+
+    #[test]
+    fn incr_and_decr_start_from_zero() {
+        let mut s = Session::new();
+        assert_eq!(s.run("INCR n"), int(1));
+        assert_eq!(s.out, Propagation::AsIs);
+        assert_eq!(s.run("INCR n"), int(2));
+        assert_eq!(s.run("DECR m"), int(-1));
+        assert_eq!(s.run("INCRBY n 40"), int(42));
+        assert_eq!(s.run("DECRBY n 50"), int(-8));
+        assert_eq!(s.run("GET n"), bulk("-8"));
+        assert_eq!(s.ks.stats.dirty, 5);
+    }
+
+    #[test]
+    fn incr_keeps_the_ttl() {
+        let mut s = Session::new();
+        s.run("SET n 10 EX 100");
+        assert_eq!(s.run("INCR n"), int(11));
+        assert_eq!(s.deadline("n"), Some(NOW + 100_000));
+    }
+
+    #[test]
+    fn incr_refuses_values_that_are_not_canonical_integers() {
+        let mut s = Session::new();
+        for v in [
+            "abc",
+            " 1",
+            "1 ",
+            "01",
+            "+1",
+            "1.5",
+            "",
+            "9223372036854775808",
+        ] {
+            s.set("n", v);
+            assert_eq!(s.run("INCR n"), err(NOT_INT), "{v:?}");
+        }
+        assert_eq!(s.run("GET n"), bulk("9223372036854775808"));
+    }
+
+    #[test]
+    fn incrby_checks_its_increment_before_the_key() {
+        let mut s = Session::new();
+        s.run("SET n abc");
+        assert_eq!(s.run("INCRBY n x"), err(NOT_INT));
+        assert_eq!(s.run("INCRBY m 1.5"), err(NOT_INT));
+        assert_eq!(s.run("GET m"), nil());
+    }
+
+    #[test]
+    fn overflow_is_refused_and_stores_nothing() {
+        let mut s = Session::new();
+        let overflow = err("ERR increment or decrement would overflow");
+        s.run("SET n 9223372036854775807");
+        assert_eq!(s.run("INCR n"), overflow);
+        assert_eq!(s.run("GET n"), bulk("9223372036854775807"));
+        s.run("SET n -9223372036854775808");
+        assert_eq!(s.run("DECR n"), overflow);
+        assert_eq!(s.run("INCRBY n -1"), overflow);
+        assert_eq!(s.run("INCRBY n 9223372036854775807"), int(-1));
+        assert_eq!(
+            s.run("DECRBY n -9223372036854775808"),
+            err("ERR decrement would overflow")
+        );
+        assert_eq!(s.run("DECRBY n 9223372036854775807"), int(i64::MIN));
+    }
+
+    #[test]
+    fn incrbyfloat_writes_short_decimals() {
+        let mut s = Session::new();
+        assert_eq!(s.run("INCRBYFLOAT f 10.5"), bulk("10.5"));
+        assert_eq!(s.run("INCRBYFLOAT f 0.1"), bulk("10.6"));
+        assert_eq!(s.run("GET f"), bulk("10.6"));
+        s.run("SET f 5.0e3");
+        assert_eq!(s.run("INCRBYFLOAT f 2.0e2"), bulk("5200"));
+        s.run("SET f 17179869184");
+        assert_eq!(s.run("INCRBYFLOAT f 1.5"), bulk("17179869185.5"));
+        assert_eq!(s.run("INCRBYFLOAT g 3.0e3"), bulk("3000"));
+        assert_eq!(s.run("INCRBYFLOAT g -3000"), bulk("0"));
+    }
+
+    #[test]
+    fn incrbyfloat_propagates_a_set_of_its_result() {
+        let mut s = Session::new();
+        s.run("SET f 1 EX 100");
+        assert_eq!(s.run("incrbyfloat f 0.5"), bulk("1.5"));
+        assert_eq!(s.out, propagated("SET f 1.5 KEEPTTL"));
+        assert_eq!(s.deadline("f"), Some(NOW + 100_000));
+    }
+
+    #[test]
+    fn incrbyfloat_refuses_bad_numbers_and_infinite_sums() {
+        let mut s = Session::new();
+        for v in [" 11", "11 ", "abc", "1\x002", ""] {
+            s.set("f", v);
+            assert_eq!(s.run("INCRBYFLOAT f 1"), err(NOT_FLOAT), "{v:?}");
+        }
+        s.run("SET f 1");
+        assert_eq!(s.run("INCRBYFLOAT f x"), err(NOT_FLOAT));
+        assert_eq!(s.run("INCRBYFLOAT f nan"), err(NOT_FLOAT));
+        let nan_inf = err("ERR increment would produce NaN or Infinity");
+        assert_eq!(s.run("INCRBYFLOAT f +inf"), nan_inf);
+        s.run("SET f 1.7e308");
+        assert_eq!(s.run("INCRBYFLOAT f 1.7e308"), nan_inf);
+        assert_eq!(s.run("GET f"), bulk("1.7e308"));
+    }
+
+    #[test]
+    fn floats_never_use_exponents_or_negative_zero() {
+        assert_eq!(format_float(1e21), "1000000000000000000000");
+        assert_eq!(format_float(1.25e-5), "0.0000125");
+        assert_eq!(format_float(1e-20), "0");
+        assert_eq!(format_float(-1e-20), "0");
+        assert_eq!(format_float(-0.0), "0");
+        assert_eq!(format_float(2.6e-17), "0.00000000000000003");
+        assert_eq!(format_float(-1.5), "-1.5");
+        assert_eq!(format_float(1.0 / 41.0 - 1.0 / 41.0), "0");
+    }
+}

@@ -165,6 +165,7 @@ pub fn process(conn: &ConnRef) {
 async fn run_waiting(conn: ConnRef, mut pending: futures_lite::future::BoxedLocal<CmdResult>) {
     loop {
         let reply = Reply::from(pending.await);
+        super::runtime::refresh_now();
         let next = {
             let mut c = conn.borrow_mut();
             c.write(&reply);

@@ -10,7 +10,7 @@ use futures_lite::future::BoxedLocal;
 use std::collections::BTreeMap;
 
 use super::client::ClientState;
-use super::runtime::{local, with_keyspace};
+use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::{hop, owner_of, MultiShard, ShardId};
 use super::shared::shared;
 use crate::commands::ctx::{AsyncCtx, ConnCtx, ShardCtx};
@@ -86,7 +86,7 @@ pub fn dispatch(client: &mut ClientState, argv: Vec<Bytes>) -> Step {
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return Step::Reply(Reply::Error(CmdError::NoAuth));
     }
-    let now = UnixMillis::now();
+    let now = batch_now();
     client.last_cmd = spec.name;
     client.last_interaction = now;
     let l = local();

@@ -21,6 +21,7 @@ use super::gate::{Gate, Job, LockWaiter, TxId};
 use super::shards::ShardId;
 use super::shared::{shared, Shared};
 use super::stats::ShardStats;
+use crate::storage::clock::UnixMillis;
 use crate::storage::keyspace::Keyspace;
 
 /// Capacity of each executor-to-executor channel.
@@ -57,6 +58,8 @@ pub(crate) struct ShardLocal {
     next_tx: Cell<u64>,
     /// Server counters of this shard.
     pub stats: RefCell<ShardStats>,
+    /// The clock as of the network driver's current turn: one read serves a whole batch.
+    now: Cell<UnixMillis>,
 }
 
 thread_local! {
@@ -78,6 +81,16 @@ pub(crate) fn this_shard() -> ShardId {
 
 pub(crate) fn with_keyspace<R>(f: impl FnOnce(&mut Keyspace) -> R) -> R {
     f(&mut local().keyspace.borrow_mut())
+}
+
+/// The time commands of the current batch see.
+pub(crate) fn batch_now() -> UnixMillis {
+    local().now.get()
+}
+
+/// Reads the clock for a new batch.
+pub(crate) fn refresh_now() {
+    local().now.set(UnixMillis::now());
 }
 
 /// Notes that work arrived outside the network ring.
@@ -153,6 +166,7 @@ async fn shard_main(
         activity: Cell::new(0),
         next_tx: Cell::new(0),
         stats: RefCell::new(ShardStats::default()),
+        now: Cell::new(UnixMillis::now()),
     }));
     LOCAL.with(|l| l.set(Some(local)));
 }

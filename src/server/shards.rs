@@ -22,7 +22,8 @@ pub fn this_shard() -> ShardId {
 /// The hash slot of `key` as Redis Cluster computes it: CRC16 (XMODEM) of the key, or of its
 /// `{hash tag}` when the key has a non-empty one, modulo 16384.
 pub fn key_slot(key: &[u8]) -> u16 {
-    const CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+    // A static, not a const: a const would copy the 512-byte table at every call.
+    static CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
     CRC16.checksum(hash_tag(key)) & 0x3FFF
 }
 
@@ -41,7 +42,10 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 
 /// The shard that owns `key`: its slot spread evenly over the shards.
 pub fn owner_of(key: &[u8]) -> ShardId {
-    owner_of_slot(key_slot(key), nr_shards())
+    match nr_shards() {
+        1 => 0,
+        n => owner_of_slot(key_slot(key), n),
+    }
 }
 
 /// The shard owning `slot` among `nr` shards.

@@ -14,7 +14,7 @@ use super::buffers::ProvidedBuffers;
 use super::ring::{NetRing, Op};
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
-use crate::server::runtime::{glommio_turn, local};
+use crate::server::runtime::{glommio_turn, local, refresh_now};
 use crate::server::shared::shared;
 
 const RING_ENTRIES: u32 = 1024;
@@ -91,6 +91,7 @@ impl Driver {
 
     /// One turn: reap, run, flush, submit. Returns true when anything happened.
     pub fn turn(&mut self) -> bool {
+        refresh_now();
         self.completions.clear();
         for c in self.ring.ring.completion() {
             self.completions

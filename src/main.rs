@@ -1,6 +1,10 @@
 //! `tessera-server`: starts a Tessera server.
+//!
+//! Start-up order: configuration (exit 1 with a message naming file and line on error), daemonize,
+//! logging, locked-memory limit, pid file, then one executor per shard until shutdown.
 
 use mimalloc::MiMalloc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::RwLock;
 use std::time::Instant;
@@ -9,68 +13,74 @@ use tessera::commands::build_table;
 use tessera::config::Config;
 use tessera::server::doorbell::Doorbell;
 use tessera::server::shared::{install, Shared};
-use tessera::server::{expiry, net, runtime, signals};
+use tessera::server::{expiry, net, process, runtime, signals};
 use tessera::storage::clock::UnixMillis;
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-fn parse_args() -> Config {
-    let mut c = Config::default();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--port" => c.port = args[i + 1].parse().expect("port"),
-            "--threads" => c.threads = args[i + 1].parse().expect("threads"),
-            "--bind" => c.bind = vec![args[i + 1].clone()],
-            _ => {}
-        }
-        i += 2;
-    }
-    c
+/// Locked memory each executor's rings need; glommio registers its I/O buffers.
+const MEMLOCK_PER_SHARD: u64 = 1 << 20;
+
+fn fail(msg: impl std::fmt::Display) -> ! {
+    eprintln!("{msg}");
+    tracing::error!("{msg}");
+    std::process::exit(1);
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_env_filter("info").init();
-    let config = parse_args();
-    let lim = libc::rlimit {
-        rlim_cur: libc::RLIM_INFINITY,
-        rlim_max: libc::RLIM_INFINITY,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = match tessera::config::load_from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(e.exit_code());
+        }
     };
-    // SAFETY: setrlimit with a valid struct; failure is tolerated (checked by glommio later).
-    unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &lim) };
+    if config.daemonize() {
+        if let Err(e) = process::daemonize() {
+            fail(e);
+        }
+    }
+    let logfile = config
+        .logfile_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if let Err(e) = process::init_logging(&logfile, config.loglevel()) {
+        fail(e);
+    }
     let cpus: Vec<usize> = core_affinity::get_core_ids()
         .unwrap_or_default()
         .into_iter()
         .map(|c| c.id)
         .collect();
     let cpus = if cpus.is_empty() { vec![0] } else { cpus };
-    let nr = if config.threads == 0 {
-        cpus.len()
-    } else {
-        config.threads
-    };
-    let shared = install(Shared {
-        databases: config.databases,
-        port: config.port,
-        config: RwLock::new(config),
-        table: build_table(),
-        nr_shards: nr,
-        doorbells: (0..nr).map(|_| Doorbell::new().expect("eventfd")).collect(),
-        run_id: Shared::random_run_id(),
-        started: Instant::now(),
-        started_wall: UnixMillis::now(),
-        next_client_id: AtomicU64::new(1),
-        shutting_down: AtomicBool::new(false),
-        last_save: AtomicU64::new(UnixMillis::now().as_secs()),
-        clients: AtomicU64::new(0),
+    let nr = config.threads().max(1);
+    if let Err(e) = process::raise_memlock_limit(MEMLOCK_PER_SHARD * nr as u64) {
+        fail(e);
+    }
+    let pidfile: Option<PathBuf> = config.pidfile().or_else(|| {
+        config
+            .daemonize()
+            .then(|| PathBuf::from("/var/run/tessera.pid"))
     });
+    if let Some(p) = &pidfile {
+        if let Err(e) = process::write_pidfile(p) {
+            tracing::warn!("{e}");
+        }
+    }
+    let shared = install(shared_state(config, nr));
     let (bind, port) = {
-        let c = shared.config.read().unwrap();
-        (c.bind.clone(), c.port)
+        let c = shared.config.read().expect("config lock");
+        (c.bind().to_vec(), c.port())
     };
-    tracing::info!(port, shards = nr, "Tessera starting");
+    tracing::info!(
+        port,
+        shards = nr,
+        pid = std::process::id(),
+        "Tessera {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
     signals::block_stop_signals();
     signals::spawn_waiter();
     let r = runtime::run_shards(shared, &cpus, move |_id| {
@@ -78,18 +88,37 @@ fn main() {
         async move {
             let listeners = match net::listener::listen_all(&bind, port) {
                 Ok(l) => l,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    std::process::exit(1);
-                }
+                Err(e) => fail(e),
             };
             glommio::spawn_local(expiry::run()).detach();
             net::driver::run(listeners).await;
         }
     });
+    if let Some(p) = &pidfile {
+        process::remove_pidfile(p);
+    }
     if let Err(e) = r {
-        tracing::error!("{e}");
-        std::process::exit(1);
+        fail(e);
     }
     tracing::info!("Tessera is now ready to exit, bye bye...");
+}
+
+fn shared_state(config: Config, nr: usize) -> Shared {
+    Shared {
+        databases: config.databases(),
+        port: config.port(),
+        config: RwLock::new(config),
+        table: build_table(),
+        nr_shards: nr,
+        doorbells: (0..nr)
+            .map(|_| Doorbell::new().unwrap_or_else(|e| fail(format!("eventfd: {e}"))))
+            .collect(),
+        run_id: Shared::random_run_id(),
+        started: Instant::now(),
+        started_wall: UnixMillis::now(),
+        next_client_id: AtomicU64::new(1),
+        shutting_down: AtomicBool::new(false),
+        last_save: AtomicU64::new(UnixMillis::now().as_secs()),
+        clients: AtomicU64::new(0),
+    }
 }

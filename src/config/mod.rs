@@ -1,45 +1,30 @@
-//! Server configuration: the redis.conf parser, the directive table, CONFIG GET/SET/REWRITE.
+//! Server configuration: the directive table, the redis.conf loader and the command line,
+//! CONFIG GET/SET/REWRITE, and the few values hot paths read lock-free.
+//!
+//! Owns: `Config` and everything that reads or writes it. Must not: touch sockets or executors;
+//! applying a changed value to the running server is the caller's job.
+//!
+//! Files: `table` (one row per directive), `value` (reading and showing a value), `units`
+//! (yes/no, integers, sizes), `split` (config line quoting), `store` (the `Config` struct),
+//! `accessors` (typed getters), `load` (files and includes), `cli` (the command line), `get`,
+//! `set`, `rewrite` (the CONFIG subcommands), `error` (load errors), `live` (lock-free values).
 
+pub mod accessors;
+pub mod cli;
+pub mod error;
+pub mod get;
 pub mod live;
+pub mod load;
+pub mod rewrite;
+pub mod set;
+pub mod split;
+pub mod store;
+pub mod table;
+pub mod units;
+pub mod value;
 
-/// Interim configuration (replaced by the directive table).
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// TCP port.
-    pub port: u16,
-    /// Addresses to listen on.
-    pub bind: Vec<String>,
-    /// Shard executors.
-    pub threads: usize,
-    /// Databases.
-    pub databases: usize,
-    /// Background task frequency.
-    pub hz: u32,
-    /// Maximum clients.
-    pub maxclients: u64,
-    /// Password.
-    pub requirepass: Option<String>,
-    /// Query buffer limit.
-    pub client_query_buffer_limit: u64,
-    /// Largest bulk.
-    pub proto_max_bulk_len: u64,
-    /// TCP keepalive seconds.
-    pub tcp_keepalive: u64,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            port: 6379,
-            bind: vec!["127.0.0.1".into()],
-            threads: 0,
-            databases: 16,
-            hz: 10,
-            maxclients: 10000,
-            requirepass: None,
-            client_query_buffer_limit: 1 << 30,
-            proto_max_bulk_len: 512 << 20,
-            tcp_keepalive: 300,
-        }
-    }
-}
+pub use cli::load_from_args;
+pub use error::{ConfigError, Origin};
+pub use store::Config;
+pub use table::Id;
+pub use value::{ObufLimit, SavePoint, Value};

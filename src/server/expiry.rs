@@ -21,7 +21,7 @@ pub async fn run() {
         let hz = shared()
             .config
             .read()
-            .map(|c| c.hz)
+            .map(|c| c.hz())
             .unwrap_or(10)
             .clamp(1, 500);
         let period = Duration::from_millis(1000 / hz as u64);

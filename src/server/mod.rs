@@ -8,6 +8,7 @@ pub mod doorbell;
 pub mod expiry;
 pub mod gate;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod shards;
 pub mod shared;

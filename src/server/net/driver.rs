@@ -135,11 +135,7 @@ impl Driver {
         }
         let fd = res;
         let l = local();
-        let maxclients = shared()
-            .config
-            .read()
-            .map(|c| c.maxclients)
-            .unwrap_or(10000);
+        let maxclients = crate::config::live::maxclients();
         l.stats.borrow_mut().connections_received += 1;
         if shared().clients.load(std::sync::atomic::Ordering::Relaxed) >= maxclients {
             const MSG: &[u8] = b"-ERR max number of clients reached\r\n";
@@ -161,7 +157,7 @@ impl Driver {
         let requirepass = shared()
             .config
             .read()
-            .map(|c| c.requirepass.is_some())
+            .map(|c| c.requirepass().is_some())
             .unwrap_or(false);
         let id = shared().new_client_id();
         let client = ClientState::new(id, fd, addr, laddr, !requirepass);
@@ -222,11 +218,7 @@ impl Driver {
         }
         let bid = bid.expect("a successful buffer-select receive names its buffer");
         let len = res as usize;
-        let limit = shared()
-            .config
-            .read()
-            .map(|c| c.client_query_buffer_limit)
-            .unwrap_or(1 << 30) as usize;
+        let limit = crate::config::live::client_query_buffer_limit() as usize;
         let slot_index = (t & 0xFFFF_FFFF) as usize;
         let conn = self.slots[slot_index].conn.clone().expect("checked above");
         let too_big = {
@@ -355,7 +347,7 @@ fn set_socket_options(fd: RawFd) {
     let keepalive = shared()
         .config
         .read()
-        .map(|c| c.tcp_keepalive)
+        .map(|c| c.tcp_keepalive_secs())
         .unwrap_or(300);
     if keepalive > 0 {
         let secs = keepalive.min(i32::MAX as u64) as libc::c_int;

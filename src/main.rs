@@ -13,7 +13,7 @@ use tessera::commands::build_table;
 use tessera::config::Config;
 use tessera::server::doorbell::Doorbell;
 use tessera::server::shared::{install, Shared};
-use tessera::server::{expiry, net, process, runtime, signals};
+use tessera::server::{expiry, idle_clients, net, process, runtime, signals};
 use tessera::storage::clock::UnixMillis;
 
 #[global_allocator]
@@ -91,6 +91,7 @@ fn main() {
                 Err(e) => fail(e),
             };
             glommio::spawn_local(expiry::run()).detach();
+            glommio::spawn_local(idle_clients::run()).detach();
             net::driver::run(listeners).await;
         }
     });

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod doorbell;
 pub mod expiry;
+pub mod idle_clients;
 pub mod gate;
 pub mod net;
 pub mod process;

@@ -13,7 +13,12 @@ use crate::storage::clock::UnixMillis;
 pub async fn run() {
     loop {
         glommio::timer::sleep(Duration::from_secs(1)).await;
-        let timeout_ms = shared().config.read().map(|c| c.timeout_secs()).unwrap_or(0) * 1000;
+        let timeout_ms = shared()
+            .config
+            .read()
+            .map(|c| c.timeout_secs())
+            .unwrap_or(0)
+            * 1000;
         if timeout_ms == 0 {
             continue;
         }

@@ -46,36 +46,20 @@ impl<'a> ShardCtx<'a> {
     /// Looks `key` up for a read command. Side effects: lazy expiry (counted in `expired`), and a
     /// keyspace hit or miss.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let now = self.now;
-        let db = &mut self.ks.dbs[self.db];
-        let before = db.volatile_len();
-        let found = db.get(key, now).is_some();
-        if db.volatile_len() < before {
-            self.ks.stats.expired += 1;
-        }
-        if found {
-            self.ks.stats.hits += 1;
-            self.ks.dbs[self.db].get(key, now)
+        let ks = &mut *self.ks;
+        let found = ks.dbs[self.db].get_counting(key, self.now, &mut ks.stats.expired);
+        if found.is_some() {
+            ks.stats.hits += 1;
         } else {
-            self.ks.stats.misses += 1;
-            None
+            ks.stats.misses += 1;
         }
+        found
     }
 
     /// Looks `key` up for a write command: lazy expiry, no hit/miss counting.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        let now = self.now;
-        let db = &mut self.ks.dbs[self.db];
-        let before = db.volatile_len();
-        let found = db.get(key, now).is_some();
-        if db.volatile_len() < before {
-            self.ks.stats.expired += 1;
-        }
-        if found {
-            self.ks.dbs[self.db].get(key, now)
-        } else {
-            None
-        }
+        let ks = &mut *self.ks;
+        ks.dbs[self.db].get_counting(key, self.now, &mut ks.stats.expired)
     }
 
     /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key

@@ -106,10 +106,26 @@ impl Db {
     /// the returned reference: the count of keys with a deadline, which drives active expiry and
     /// `INFO keyspace`, would go stale.
     pub fn get(&mut self, key: &[u8], now: UnixMillis) -> Option<&mut Entry> {
-        if self.expire_if_due(key, now) {
-            return None;
+        let mut expired = 0;
+        self.get_counting(key, now, &mut expired)
+    }
+
+    /// `get`, adding 1 to `expired` when the lookup deleted an expired key.
+    pub fn get_counting(
+        &mut self,
+        key: &[u8],
+        now: UnixMillis,
+        expired: &mut u64,
+    ) -> Option<&mut Entry> {
+        let found = self.map.occupied(key)?;
+        if !found.get().is_expired(now) {
+            return Some(found.into_mut());
         }
-        self.map.get_mut(key)
+        if !self.keep_expired {
+            found.remove();
+            *expired += 1;
+        }
+        None
     }
 
     /// Looks `key` up without any side effect; expired keys read as absent.
@@ -124,8 +140,12 @@ impl Db {
 
     /// Stores `entry` under `key`, replacing whatever was there (value and deadline). Returns the
     /// previous entry, expired or not.
-    pub fn insert(&mut self, key: Bytes, entry: Entry) -> Option<Entry> {
-        self.map.insert(key, entry)
+    pub fn insert(&mut self, key: Bytes, mut entry: Entry) -> Option<Entry> {
+        #[allow(irrefutable_let_patterns)] // more value types are coming
+        if let Value::Str(b) = &mut entry.value {
+            *b = detach(std::mem::take(b));
+        }
+        self.map.insert(detach(key), entry)
     }
 
     /// Removes `key`, returning its entry (expired or not).
@@ -165,7 +185,8 @@ impl Db {
     /// Side effects, as Redis's `dbRandomKey`: an expired key picked is deleted (in replica mode
     /// it is only passed over). After `RANDOM_KEY_TRIES` expired picks the database is nearly all
     /// expired; it then walks the table for the first live key, and in replica mode, finding
-    /// none, returns the last expired key picked, as Redis does rather than loop forever.
+    /// none, returns the last expired key picked, as Redis does rather than loop forever. Counts
+    /// nothing, like [`Db::get`].
     pub fn random_key(&mut self, now: UnixMillis) -> Option<Bytes> {
         let mut rng = rand::thread_rng();
         let mut last_expired = None;
@@ -213,14 +234,6 @@ impl Db {
             step.expired += 1;
         }
         step
-    }
-
-    fn expire_if_due(&mut self, key: &[u8], now: UnixMillis) -> bool {
-        let due = self.map.get(key).is_some_and(|e| e.is_expired(now));
-        if due && !self.keep_expired {
-            self.map.remove(key);
-        }
-        due
     }
 }
 
@@ -392,5 +405,18 @@ mod tests {
         only_expired.insert(k("old"), expiring("v", NOW.0 - 1));
         assert_eq!(only_expired.random_key(NOW), None);
         assert!(only_expired.is_empty());
+    }
+}
+
+/// Below this size a stored string gets its own allocation. Arguments arrive as slices of the
+/// connection's receive buffer; keeping a slice would keep the whole buffer alive for as long as
+/// the key lives. Larger values were read into a buffer of their own by the parser.
+const DETACH_BELOW: usize = 16 * 1024;
+
+fn detach(b: Bytes) -> Bytes {
+    if b.len() < DETACH_BELOW {
+        Bytes::copy_from_slice(&b)
+    } else {
+        b
     }
 }

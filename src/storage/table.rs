@@ -26,11 +26,13 @@ pub const POSITION_MAX: u64 = (1 << POSITION_BITS) - 1;
 
 /// Buckets in a segment's hashbrown table once it has split.
 ///
-/// A segment splits when it reaches hashbrown's load limit for this many buckets (7/8), so a
-/// split segment never rehashes inside hashbrown, and both halves start at the same size and
-/// fill without reallocating. Measured on 1M keys (benches/keyspace.rs): 512 buckets costs ~4%
-/// on inserts for a 3% smaller table; 2048 and 4096 gain nothing on lookups and make RANDOMKEY
-/// and a SCAN call's smallest step twice and four times as long.
+/// A segment splits when it reaches hashbrown's load limit for this many buckets (7/8), and both
+/// halves start in fresh tables of this size, so a split segment never rehashes inside hashbrown.
+/// Memory per key is the same as one big hashbrown table's whatever the size (both double; here
+/// a segment at a time). Measured on 1M keys (benches/keyspace.rs): lookups and inserts do not
+/// move between 512 and 4096 buckets beyond noise, while RANDOMKEY and the shortest SCAN call,
+/// which are O(segment), grow with it (0.8, 1.2, 1.5, 2.8 µs for RANDOMKEY). 1024 keeps the
+/// directory small (2K slots at 1M keys) with those under a couple of microseconds.
 const SEGMENT_BUCKETS: usize = 1024;
 
 /// Entries at which a segment splits.
@@ -85,8 +87,9 @@ impl<V> Mark<V> for NoMark {
 /// at the beginning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MarkCursor {
-    /// SCAN position where the segment to resume in starts.
-    position: u64,
+    /// Index of the segment to resume in. Segments keep their index for the table's life (a
+    /// split appends the new half), so the index stays meaningful across calls.
+    segment: usize,
     /// Marked entries of that segment, in its iteration order, already looked at and kept.
     skip: usize,
 }
@@ -129,6 +132,44 @@ pub struct KeyTable<V, M = NoMark> {
     mark: PhantomData<fn() -> M>,
 }
 
+/// A stored key found by [`KeyTable::occupied`].
+pub struct Occupied<'a, V, M> {
+    entry: hashbrown::hash_table::OccupiedEntry<'a, (Bytes, V)>,
+    segment_marked: &'a mut usize,
+    table_marked: &'a mut usize,
+    table_len: &'a mut usize,
+    mark: PhantomData<fn() -> M>,
+}
+
+impl<'a, V, M: Mark<V>> Occupied<'a, V, M> {
+    /// The stored key.
+    pub fn key(&self) -> &Bytes {
+        &self.entry.get().0
+    }
+
+    /// The value.
+    pub fn get(&self) -> &V {
+        &self.entry.get().1
+    }
+
+    /// The value, borrowed for as long as the table was. Same precondition as
+    /// [`KeyTable::get_mut`]: leave `M::is_marked` as it was.
+    pub fn into_mut(self) -> &'a mut V {
+        &mut self.entry.into_mut().1
+    }
+
+    /// Removes the entry, returning the stored key and its value.
+    pub fn remove(self) -> (Bytes, V) {
+        let ((key, value), _) = self.entry.remove();
+        *self.table_len -= 1;
+        if M::is_marked(&value) {
+            *self.segment_marked = self.segment_marked.saturating_sub(1);
+            *self.table_marked = self.table_marked.saturating_sub(1);
+        }
+        (key, value)
+    }
+}
+
 impl<V, M: Mark<V>> Default for KeyTable<V, M> {
     fn default() -> Self {
         KeyTable::new()
@@ -139,9 +180,9 @@ impl<V, M: Mark<V>> Default for KeyTable<V, M> {
 ///
 /// Every key of a segment shares its top bits, and hashbrown takes its 7-bit tag from the top
 /// bits: fed the plain hash, all tags of a deep segment would be equal and every probe would
-/// compare keys (measured: a 1M-key lookup went from ~95 ns to ~195 ns). Rotating moves the low 7
-/// bits into the tag, and leaves bucket selection on bits 7 and up, which a segment does not
-/// share either.
+/// compare keys (measured on 1M keys: a missing key took 196 ns instead of 32 ns). Rotating
+/// moves the low 7 bits into the tag and leaves bucket selection on bits 7 and up, none of which
+/// a segment's keys share.
 fn in_segment(hash: u64) -> u64 {
     hash.rotate_right(7)
 }
@@ -229,6 +270,26 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             .map(|(_, v)| v)
     }
 
+    /// The entry stored under `key`, to read and then either keep (borrowing its value for as long
+    /// as the table) or remove, with a single lookup.
+    pub fn occupied(&mut self, key: &[u8]) -> Option<Occupied<'_, V, M>> {
+        let hash = self.hash(key);
+        let seg = self.segment_of(hash);
+        let Segment {
+            entries, marked, ..
+        } = &mut self.segments[seg];
+        let entry = entries
+            .find_entry(in_segment(hash), |(k, _)| k.as_ref() == key)
+            .ok()?;
+        Some(Occupied {
+            entry,
+            segment_marked: marked,
+            table_marked: &mut self.marked,
+            table_len: &mut self.len,
+            mark: PhantomData,
+        })
+    }
+
     /// Runs `f` on the value stored under `key` and keeps the marked counts right whatever `f`
     /// changes. Returns `f`'s result, or `None` (without calling `f`) when `key` is absent.
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut V) -> R) -> Option<R> {
@@ -289,18 +350,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
 
     /// Removes `key`, returning the stored key and its value. Segments never shrink or merge.
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
-        let hash = self.hash(key);
-        let seg = self.segment_of(hash);
-        let found = self.segments[seg]
-            .entries
-            .find_entry(in_segment(hash), |(k, _)| k.as_ref() == key)
-            .ok()?;
-        let ((k, v), _) = found.remove();
-        self.len -= 1;
-        if M::is_marked(&v) {
-            self.adjust_marked(seg, true, false);
-        }
-        Some((k, v))
+        self.occupied(key).map(Occupied::remove)
     }
 
     /// Removes every key and frees the segments. A SCAN cursor from before stays valid: it
@@ -361,14 +411,15 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     }
 
     /// Visits up to `budget` marked entries, going on from `cursor` and wrapping around the
-    /// table, skipping segments without marked entries in O(1) each. Stops early after one full
-    /// round, so an entry is looked at once per call at most. `f` returns true when the caller
-    /// keeps the entry and false when it will remove it before the next call; the returned cursor
-    /// counts on that to resume inside a segment.
+    /// table. Walks segments in their storage order, skipping a segment without marked entries
+    /// in O(1), and stops early after one full round, so an entry is looked at once per call at
+    /// most. `f` returns true when the caller keeps the entry and false when it will remove it
+    /// before the next call; the returned cursor counts on that to resume inside a segment.
     ///
     /// Within a segment the walk follows hashbrown's order, which an insert that grows or splits
-    /// the segment reshuffles; the next call may then pass over or repeat a few entries of that
-    /// segment. Fine for sampling (active expiry), which comes round again.
+    /// the segment reshuffles; a split also moves entries to a segment the round may not have
+    /// reached. The next call may then pass over or repeat a few entries. Fine for sampling
+    /// (active expiry), which comes round again.
     pub fn walk_marked(
         &self,
         cursor: MarkCursor,
@@ -378,13 +429,17 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         if self.marked == 0 || budget == 0 {
             return cursor;
         }
-        let mut from = cursor.position.min(POSITION_MAX) << (64 - POSITION_BITS);
-        let mut skip = cursor.skip;
+        let count = self.segments.len();
+        // A cursor from before a `clear` may point past the end.
+        let (first, mut skip) = if cursor.segment < count {
+            (cursor.segment, cursor.skip)
+        } else {
+            (0, 0)
+        };
         let mut left = budget;
-        let mut segments_seen = 0;
-        loop {
-            let seg = &self.segments[self.segment_of(from)];
-            let start = prefix_start(from, seg.depth);
+        for step in 0..count {
+            let index = (first + step) % count;
+            let seg = &self.segments[index];
             if seg.marked > skip {
                 let mut passed = 0;
                 let mut kept = 0;
@@ -395,7 +450,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
                     }
                     if left == 0 {
                         return MarkCursor {
-                            position: start >> (64 - POSITION_BITS),
+                            segment: index,
                             skip: skip + kept,
                         };
                     }
@@ -403,15 +458,17 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
                     kept += usize::from(f(k, v));
                 }
             }
-            segments_seen += 1;
             skip = 0;
-            from = prefix_end(start, seg.depth).unwrap_or(0);
-            if left == 0 || segments_seen >= self.segments.len() {
+            if left == 0 {
                 return MarkCursor {
-                    position: from >> (64 - POSITION_BITS),
+                    segment: (index + 1) % count,
                     skip: 0,
                 };
             }
+        }
+        MarkCursor {
+            segment: first,
+            skip: 0,
         }
     }
 
@@ -430,7 +487,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             let seg = &self.segments[self.dir[rng.gen_range(0..self.dir.len())] as usize];
             let slots = 1usize << (self.depth - seg.depth);
             let n = seg.entries.len();
-            if rng.gen_range(0..slots * n.max(SPLIT_AT)) < n {
+            if rng.gen_range(0..slots.saturating_mul(n.max(SPLIT_AT))) < n {
                 return Self::nth(seg, rng.gen_range(0..n));
             }
         }
@@ -595,6 +652,21 @@ mod tests {
         assert_eq!(t.remove(b"a"), None);
         assert_eq!(t.remove_entry(b"b"), Some((key("b"), 12)));
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn an_occupied_entry_is_kept_or_removed_with_its_counts() {
+        let mut t: KeyTable<u64, Odd> = KeyTable::new();
+        t.insert(key("a"), 1);
+        t.insert(key("b"), 3);
+        assert!(t.occupied(b"zz").is_none());
+        let found = t.occupied(b"a").unwrap();
+        assert_eq!((found.key(), found.get()), (&key("a"), &1));
+        *found.into_mut() += 2;
+        assert_eq!(t.get(b"a"), Some(&3));
+        assert_eq!(t.occupied(b"b").unwrap().remove(), (key("b"), 3));
+        assert_eq!((t.len(), t.marked_len()), (1, 1));
+        assert_consistent(&t);
     }
 
     #[test]
@@ -795,23 +867,43 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(42);
         let mut t: KeyTable<u64> = KeyTable::new();
         assert!(t.random(&mut rng).is_none());
-        let n = 3_000u64;
-        for i in 0..n {
+        for i in 0..4_000u64 {
             t.insert(key(i), i);
         }
-        let mut hits = vec![0u32; n as usize];
-        let draws = 300_000;
-        for _ in 0..draws {
-            let (_, v) = t.random(&mut rng).unwrap();
-            hits[*v as usize] += 1;
-        }
-        // 100 expected per key; a 3x band is far outside chance for a fair pick.
-        assert!(hits.iter().all(|&h| (50..200).contains(&h)), "{hits:?}");
-        let chi2: f64 = hits
+        // Thin out one segment so that segments differ a lot in size: picking a segment by its
+        // directory slots alone would then favour the keys left in it.
+        let thinned: Vec<Bytes> = t.segments[0]
+            .entries
             .iter()
-            .map(|&h| (h as f64 - 100.0).powi(2) / 100.0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in thinned.iter().skip(50) {
+            t.remove(k);
+        }
+        let n = t.len();
+        let mut hits: HashMap<u64, u32> = HashMap::new();
+        let draws = 30 * n as u32;
+        for _ in 0..draws {
+            *hits.entry(*t.random(&mut rng).unwrap().1).or_default() += 1;
+        }
+        assert_eq!(hits.len(), n);
+        for seg in &t.segments {
+            let got: u32 = seg.entries.iter().map(|(_, v)| hits[v]).sum();
+            let expected = 30.0 * seg.entries.len() as f64;
+            assert!(
+                (got as f64 - expected).abs() < 0.1 * expected + 30.0,
+                "{got} vs {expected}"
+            );
+        }
+        // Chi-square over keys: n - 1 degrees of freedom, so mean ~n and sd ~sqrt(2n).
+        let chi2: f64 = hits
+            .values()
+            .map(|&h| (h as f64 - 30.0).powi(2) / 30.0)
             .sum();
-        assert!(chi2 < 3_400.0, "chi-square {chi2} for {n} keys");
+        assert!(
+            chi2 < n as f64 + 5.0 * (2.0 * n as f64).sqrt(),
+            "chi-square {chi2}, {n} keys"
+        );
     }
 
     #[test]
@@ -907,37 +999,5 @@ mod tests {
         }
         assert_eq!(removed, 10);
         assert_eq!(t.len(), 4_990);
-    }
-}
-#[cfg(test)]
-mod probe {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn shape() {
-        let mut t: KeyTable<[u64; 5]> = KeyTable::new();
-        for i in 0..1_000_000 {
-            t.insert(Bytes::from(format!("key:{i}")), [0; 5]);
-        }
-        let mut depths = std::collections::BTreeMap::new();
-        for s in &t.segments {
-            *depths.entry(s.depth).or_insert(0) += 1;
-        }
-        let lens: Vec<usize> = t.segments.iter().map(|s| s.entries.len()).collect();
-        let caps: std::collections::BTreeMap<usize, usize> =
-            t.segments.iter().fold(Default::default(), |mut m, s| {
-                *m.entry(s.entries.capacity()).or_insert(0) += 1;
-                m
-            });
-        eprintln!(
-            "segments {} depth {} depths {:?} min {} max {} caps {:?} heap {}",
-            t.segments.len(),
-            t.depth,
-            depths,
-            lens.iter().min().unwrap(),
-            lens.iter().max().unwrap(),
-            caps,
-            t.approx_heap_bytes()
-        );
     }
 }

@@ -22,7 +22,7 @@ const BUFFER_GROUP: u16 = 1;
 const BUFFER_COUNT: u16 = 512;
 const BUFFER_SIZE: usize = 16 * 1024;
 /// The longest a sleeping executor waits before running glommio's timers again.
-const IDLE_WAIT: Duration = Duration::from_millis(10);
+const IDLE_WAIT: Duration = Duration::from_millis(1);
 
 struct Slot {
     generation: u32,
@@ -92,6 +92,8 @@ impl Driver {
     /// One turn: reap, run, flush, submit. Returns true when anything happened.
     pub fn turn(&mut self) -> bool {
         refresh_now();
+        // Completions the kernel holds as deferred work appear only after an enter.
+        self.ring.submit();
         self.completions.clear();
         for c in self.ring.ring.completion() {
             self.completions

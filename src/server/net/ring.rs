@@ -56,17 +56,30 @@ pub struct NetRing {
 }
 
 impl NetRing {
-    /// Creates a ring with `entries` submission slots. COOP_TASKRUN keeps the kernel from
-    /// interrupting the executor to post completions (they are posted when it next enters the
-    /// kernel, which the driver does every turn); SINGLE_ISSUER lets the kernel skip locking.
+    /// Creates a ring with `entries` submission slots, on the thread that will use it.
+    ///
+    /// DEFER_TASKRUN (with SINGLE_ISSUER) keeps the kernel from interrupting the executor to
+    /// post completions: they are posted when the driver enters the kernel asking for them,
+    /// which it does every turn, and a driver sleeping in `wait` is woken as soon as one is due.
+    /// TASKRUN_FLAG tells the driver when such work is pending. Kernels without DEFER_TASKRUN
+    /// get COOP_TASKRUN, which has the same cost profile; older ones a plain ring.
     pub fn new(entries: u32) -> std::io::Result<NetRing> {
+        let cq = entries * 4;
         let ring = IoUring::builder()
-            .setup_coop_taskrun()
-            .setup_taskrun_flag()
+            .setup_defer_taskrun()
             .setup_single_issuer()
-            .setup_cqsize(entries * 4)
+            .setup_taskrun_flag()
+            .setup_cqsize(cq)
             .build(entries)
-            .or_else(|_| IoUring::builder().setup_cqsize(entries * 4).build(entries))?;
+            .or_else(|_| {
+                IoUring::builder()
+                    .setup_coop_taskrun()
+                    .setup_taskrun_flag()
+                    .setup_single_issuer()
+                    .setup_cqsize(cq)
+                    .build(entries)
+            })
+            .or_else(|_| IoUring::builder().setup_cqsize(cq).build(entries))?;
         Ok(NetRing { ring })
     }
 
@@ -115,8 +128,9 @@ impl NetRing {
         self.push(e);
     }
 
-    /// Hands the queued operations to the kernel and collects finished task work, without
-    /// waiting.
+    /// Hands the queued operations to the kernel and, when the kernel holds completion work,
+    /// has it post the completions; never waits. Makes no system call when there is nothing to
+    /// hand over and nothing pending.
     pub fn submit(&mut self) {
         if let Err(e) = self.ring.submit() {
             if e.raw_os_error() != Some(libc::EBUSY) && e.raw_os_error() != Some(libc::EINTR) {

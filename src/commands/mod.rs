@@ -5,14 +5,23 @@ pub mod ctx;
 pub mod propagation;
 pub mod table;
 
+pub mod client;
+pub mod command_cmd;
+pub mod config_cmd;
 pub mod connection;
 pub mod dbwide;
+pub mod debug;
+pub mod docs;
 pub mod expire;
 pub mod glob;
+pub mod help;
+pub mod info;
 pub mod keys;
+pub mod object;
 pub mod server;
 #[cfg(test)]
 mod session;
+pub mod settings;
 pub mod strings;
 pub mod strings_counters;
 pub mod strings_lcs;
@@ -27,12 +36,18 @@ pub fn build_table() -> CommandTable {
     let mut t = CommandTable::new();
     t.group("connection");
     connection::register(&mut t);
+    client::register(&mut t);
     t.group("string");
     strings::register(&mut t);
     t.group("generic");
     keys::register(&mut t);
     expire::register(&mut t);
+    object::register(&mut t);
     t.group("server");
     server::register(&mut t);
+    info::register(&mut t);
+    debug::register(&mut t);
+    command_cmd::register(&mut t);
+    config_cmd::register(&mut t);
     t
 }

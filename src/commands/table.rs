@@ -124,6 +124,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 12;
     /// Key positions depend on arguments.
     pub const MOVABLEKEYS: u32 = 1 << 13;
+    /// Allowed while a script or module command keeps the server busy.
+    pub const ALLOW_BUSY: u32 = 1 << 14;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -141,6 +143,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
     ];
 }
 

@@ -50,6 +50,53 @@ pub enum CmdError {
     Loading,
     /// A write on a read-only replica.
     ReadOnly,
+    /// AUTH with a password alone while the default user needs none.
+    AuthWithoutPassword,
+    /// HELLO's protocol version is not an integer.
+    ProtoVersionNotInteger,
+    /// HELLO asked for a protocol version other than 2 or 3.
+    NoProto,
+    /// HELLO got an option it does not know; holds the option as sent.
+    HelloOption(Bytes),
+    /// HELLO on an unauthenticated connection without its AUTH option.
+    HelloNoAuth,
+    /// A client name with a space, a newline or another byte outside `!`..`~`.
+    InvalidClientName,
+    /// CLIENT SETINFO with a value outside `!`..`~`; holds the attribute as sent.
+    InvalidClientAttr(Bytes),
+    /// CLIENT SETINFO with an attribute it does not know; holds it as sent.
+    UnrecognizedOption(Bytes),
+    /// CLIENT LIST / KILL TYPE with an unknown class; holds the class as sent.
+    UnknownClientType(Bytes),
+    /// CLIENT LIST ID with an id that is not an integer.
+    InvalidClientId,
+    /// CLIENT KILL ID with an id that is not a positive integer.
+    ClientIdNotPositive,
+    /// CLIENT KILL in its old form (one address) matched no connection.
+    NoSuchClient,
+    /// A user other than `default`; holds the name as sent.
+    NoSuchUser(Bytes),
+    /// A command that resolves its own subcommands (DEBUG, OBJECT) got one it does not know, or
+    /// with the wrong argument count: (subcommand, COMMAND).
+    SubcommandSyntax(Bytes, &'static str),
+    /// OBJECT FREQ while the eviction policy is not an LFU one.
+    LfuNotSelected,
+    /// OBJECT IDLETIME while the eviction policy is an LFU one.
+    LfuSelected,
+    /// SHUTDOWN ABORT while no shutdown is in progress.
+    NoShutdownInProgress,
+    /// COMMAND GETKEYS names no known command.
+    GetKeysUnknownCommand,
+    /// COMMAND GETKEYS names a command that takes no keys.
+    GetKeysNoKeys,
+    /// COMMAND GETKEYS with an argument count the command rejects.
+    GetKeysWrongArgCount,
+    /// COMMAND GETKEYS found no key in the arguments.
+    GetKeysInvalidArgs,
+    /// DEBUG PROTOCOL with a reply type it does not know.
+    DebugProtocolType,
+    /// DEBUG while `enable-debug-command` does not allow it for this client.
+    DebugNotAllowed,
     /// A malformed request; the connection is closed after this reply. Holds the detail after
     /// `Protocol error: `.
     Protocol(Cow<'static, str>),
@@ -114,6 +161,77 @@ impl CmdError {
             }
             CmdError::Loading => "LOADING Redis is loading the dataset in memory".into(),
             CmdError::ReadOnly => "READONLY You can't write against a read only replica.".into(),
+            CmdError::AuthWithoutPassword => "ERR AUTH <password> called without any password \
+                configured for the default user. Are you sure your configuration is correct?"
+                .into(),
+            CmdError::ProtoVersionNotInteger => {
+                "ERR Protocol version is not an integer or out of range".into()
+            }
+            CmdError::NoProto => "NOPROTO unsupported protocol version".into(),
+            CmdError::HelloOption(opt) => sanitize(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(opt)
+            ))
+            .into(),
+            CmdError::HelloNoAuth => "NOAUTH HELLO must be called with the client already \
+                authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to \
+                authenticate the client and select the RESP protocol version at the same time"
+                .into(),
+            CmdError::InvalidClientName => {
+                "ERR Client names cannot contain spaces, newlines or special characters.".into()
+            }
+            CmdError::InvalidClientAttr(attr) => sanitize(format!(
+                "ERR {} cannot contain spaces, newlines or special characters.",
+                String::from_utf8_lossy(attr)
+            ))
+            .into(),
+            CmdError::UnrecognizedOption(opt) => sanitize(format!(
+                "ERR Unrecognized option '{}'",
+                String::from_utf8_lossy(opt)
+            ))
+            .into(),
+            CmdError::UnknownClientType(t) => sanitize(format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(t)
+            ))
+            .into(),
+            CmdError::InvalidClientId => "ERR Invalid client ID".into(),
+            CmdError::ClientIdNotPositive => "ERR client-id should be greater than 0".into(),
+            CmdError::NoSuchClient => "ERR No such client".into(),
+            CmdError::NoSuchUser(u) => {
+                sanitize(format!("ERR No such user '{}'", String::from_utf8_lossy(u))).into()
+            }
+            CmdError::SubcommandSyntax(sub, cmd) => {
+                let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+                sanitize(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP."
+                ))
+                .into()
+            }
+            CmdError::LfuNotSelected => "ERR An LFU maxmemory policy is not selected, access \
+                frequency not tracked. Please note that when switching between policies at \
+                runtime LRU and LFU data will take some time to adjust."
+                .into(),
+            CmdError::LfuSelected => "ERR An LFU maxmemory policy is selected, idle time not \
+                tracked. Please note that when switching between policies at runtime LRU and LFU \
+                data will take some time to adjust."
+                .into(),
+            CmdError::NoShutdownInProgress => "ERR No shutdown in progress.".into(),
+            CmdError::GetKeysUnknownCommand => "ERR Invalid command specified".into(),
+            CmdError::GetKeysNoKeys => "ERR The command has no key arguments".into(),
+            CmdError::GetKeysWrongArgCount => {
+                "ERR Invalid number of arguments specified for command".into()
+            }
+            CmdError::GetKeysInvalidArgs => "ERR Invalid arguments specified for command".into(),
+            CmdError::DebugProtocolType => "ERR Wrong protocol type name. Please use one of the \
+                following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|\
+                true|false"
+                .into(),
+            CmdError::DebugNotAllowed => "ERR DEBUG command not allowed. If the \
+                enable-debug-command option is set to \"local\", you can run it from a local \
+                connection, otherwise you need to set this option in the configuration file, and \
+                then restart the server."
+                .into(),
             CmdError::Protocol(detail) => format!("ERR Protocol error: {detail}").into(),
         }
     }
@@ -165,5 +283,95 @@ mod tests {
             CmdError::UnknownSubcommand(Bytes::from("foo"), "CONFIG").message(),
             "ERR unknown subcommand 'foo'. Try CONFIG HELP."
         );
+    }
+
+    #[test]
+    fn connection_and_server_errors_match_redis() {
+        let cases: Vec<(CmdError, &str)> = vec![
+            (
+                CmdError::AuthWithoutPassword,
+                "ERR AUTH <password> called without any password configured for the default user. \
+                 Are you sure your configuration is correct?",
+            ),
+            (
+                CmdError::ProtoVersionNotInteger,
+                "ERR Protocol version is not an integer or out of range",
+            ),
+            (CmdError::NoProto, "NOPROTO unsupported protocol version"),
+            (
+                CmdError::HelloOption(Bytes::from("foo")),
+                "ERR Syntax error in HELLO option 'foo'",
+            ),
+            (
+                CmdError::HelloNoAuth,
+                "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+                 HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
+                 the RESP protocol version at the same time",
+            ),
+            (
+                CmdError::InvalidClientName,
+                "ERR Client names cannot contain spaces, newlines or special characters.",
+            ),
+            (
+                CmdError::InvalidClientAttr(Bytes::from("lib-name")),
+                "ERR lib-name cannot contain spaces, newlines or special characters.",
+            ),
+            (
+                CmdError::UnrecognizedOption(Bytes::from("x")),
+                "ERR Unrecognized option 'x'",
+            ),
+            (
+                CmdError::UnknownClientType(Bytes::from("foo")),
+                "ERR Unknown client type 'foo'",
+            ),
+            (CmdError::InvalidClientId, "ERR Invalid client ID"),
+            (
+                CmdError::ClientIdNotPositive,
+                "ERR client-id should be greater than 0",
+            ),
+            (CmdError::NoSuchClient, "ERR No such client"),
+            (CmdError::NoSuchUser(Bytes::from("bob")), "ERR No such user 'bob'"),
+            (
+                CmdError::SubcommandSyntax(Bytes::from("foo"), "DEBUG"),
+                "ERR unknown subcommand or wrong number of arguments for 'foo'. Try DEBUG HELP.",
+            ),
+            (
+                CmdError::LfuNotSelected,
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please \
+                 note that when switching between policies at runtime LRU and LFU data will take \
+                 some time to adjust.",
+            ),
+            (
+                CmdError::LfuSelected,
+                "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that \
+                 when switching between policies at runtime LRU and LFU data will take some time \
+                 to adjust.",
+            ),
+            (CmdError::NoShutdownInProgress, "ERR No shutdown in progress."),
+            (CmdError::GetKeysUnknownCommand, "ERR Invalid command specified"),
+            (CmdError::GetKeysNoKeys, "ERR The command has no key arguments"),
+            (
+                CmdError::GetKeysWrongArgCount,
+                "ERR Invalid number of arguments specified for command",
+            ),
+            (
+                CmdError::GetKeysInvalidArgs,
+                "ERR Invalid arguments specified for command",
+            ),
+            (
+                CmdError::DebugProtocolType,
+                "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ),
+            (
+                CmdError::DebugNotAllowed,
+                "ERR DEBUG command not allowed. If the enable-debug-command option is set to \
+                 \"local\", you can run it from a local connection, otherwise you need to set \
+                 this option in the configuration file, and then restart the server.",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.message(), text, "{e:?}");
+        }
     }
 }

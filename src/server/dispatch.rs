@@ -46,6 +46,10 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         return Ok(spec);
     }
     if argv.len() < 2 {
+        // A container that also runs alone (COMMAND) declares an arity that allows it.
+        if spec.arity_ok(argv.len()) {
+            return Ok(spec);
+        }
         return Err(CmdError::WrongArity(spec.name.into()));
     }
     let sub = spec.subcommands.iter().find(|s| {

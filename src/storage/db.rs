@@ -237,6 +237,19 @@ impl Db {
     }
 }
 
+/// Below this size a stored string gets its own allocation. Arguments arrive as slices of the
+/// connection's receive buffer; keeping a slice would keep the whole buffer alive for as long as
+/// the key lives. Larger values were read into a buffer of their own by the parser.
+const DETACH_BELOW: usize = 16 * 1024;
+
+fn detach(b: Bytes) -> Bytes {
+    if b.len() < DETACH_BELOW {
+        Bytes::copy_from_slice(&b)
+    } else {
+        b
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -405,18 +418,5 @@ mod tests {
         only_expired.insert(k("old"), expiring("v", NOW.0 - 1));
         assert_eq!(only_expired.random_key(NOW), None);
         assert!(only_expired.is_empty());
-    }
-}
-
-/// Below this size a stored string gets its own allocation. Arguments arrive as slices of the
-/// connection's receive buffer; keeping a slice would keep the whole buffer alive for as long as
-/// the key lives. Larger values were read into a buffer of their own by the parser.
-const DETACH_BELOW: usize = 16 * 1024;
-
-fn detach(b: Bytes) -> Bytes {
-    if b.len() < DETACH_BELOW {
-        Bytes::copy_from_slice(&b)
-    } else {
-        b
     }
 }

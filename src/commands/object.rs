@@ -1,0 +1,169 @@
+//! OBJECT: what the server knows about the value stored at a key.
+//!
+//! Owns: the OBJECT subcommands. Each runs on the shard owning its key (the key is argument 2).
+//! Tessera tracks neither access times nor access frequencies, so IDLETIME and FREQ answer 0
+//! where Redis would answer its estimate.
+
+use bytes::Bytes;
+
+use super::ctx::ShardCtx;
+use super::help::help_reply;
+use super::settings;
+use super::table::flags::*;
+use super::table::{sub, CmdResult, CommandTable, Handler::Shard, KeySpec};
+use crate::protocol::error::CmdError;
+use crate::protocol::reply::Reply;
+use crate::storage::value::Value;
+
+/// Registers OBJECT and its subcommands.
+#[rustfmt::skip]
+pub fn register(t: &mut CommandTable) {
+    const KEY: KeySpec = KeySpec::range(2, 2, 1);
+    t.add("object", -2, 0, KeySpec::NONE, Shard(container));
+    for s in [
+        //   name               arity  flags             keys           handler
+        sub("object|encoding",     3,  READONLY,         KEY,           Shard(encoding)),
+        sub("object|refcount",     3,  READONLY,         KEY,           Shard(refcount)),
+        sub("object|idletime",     3,  READONLY,         KEY,           Shard(idletime)),
+        sub("object|freq",         3,  READONLY,         KEY,           Shard(freq)),
+        sub("object|help",         2,  LOADING | STALE,  KeySpec::NONE, Shard(help)),
+    ] {
+        t.add_sub("object", s);
+    }
+}
+
+/// Only reached for a subcommand the table does not hold, which the dispatcher answers first.
+fn container(_cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    Err(CmdError::UnknownSubcommand(args[1].clone(), "OBJECT"))
+}
+
+/// Runs `f` on the value at `args[2]`, read as a lookup that counts a hit or a miss; a missing
+/// key answers nil.
+fn with_value(
+    cx: &mut ShardCtx<'_>,
+    args: &[Bytes],
+    f: impl FnOnce(&Value) -> CmdResult,
+) -> CmdResult {
+    match cx.lookup_read(&args[2]) {
+        Some(e) => f(&e.value),
+        None => Ok(Reply::Nil),
+    }
+}
+
+/// OBJECT ENCODING key
+fn encoding(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    with_value(cx, args, |v| {
+        Ok(Reply::Bulk(Bytes::from_static(
+            v.encoding_name().as_bytes(),
+        )))
+    })
+}
+
+/// OBJECT REFCOUNT key
+///
+/// Always 1: values are never shared between keys.
+fn refcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    with_value(cx, args, |_| Ok(Reply::Int(1)))
+}
+
+/// OBJECT IDLETIME key
+///
+/// Refused under an LFU eviction policy, as in Redis; otherwise 0, since access times are not
+/// tracked.
+fn idletime(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    with_value(cx, args, |_| {
+        if settings::lfu_policy() {
+            Err(CmdError::LfuSelected)
+        } else {
+            Ok(Reply::Int(0))
+        }
+    })
+}
+
+/// OBJECT FREQ key
+///
+/// Refused unless the eviction policy is an LFU one, as in Redis; then 0, since access
+/// frequencies are not tracked.
+fn freq(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    with_value(cx, args, |_| {
+        if settings::lfu_policy() {
+            Ok(Reply::Int(0))
+        } else {
+            Err(CmdError::LfuNotSelected)
+        }
+    })
+}
+
+/// OBJECT HELP
+fn help(_cx: &mut ShardCtx<'_>, _args: &[Bytes]) -> CmdResult {
+    Ok(help_reply(
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    Return the internal representation of the value stored at <key>.",
+            "FREQ <key>",
+            "    Return the access frequency of <key> (LFU eviction policies only).",
+            "IDLETIME <key>",
+            "    Return the seconds since <key> was last accessed (not under LFU policies).",
+            "REFCOUNT <key>",
+            "    Return the number of references to the value stored at <key>.",
+        ],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::propagation::Propagation;
+    use crate::storage::clock::UnixMillis;
+    use crate::storage::db::Entry;
+    use crate::storage::keyspace::Keyspace;
+
+    fn run(
+        ks: &mut Keyspace,
+        f: fn(&mut ShardCtx<'_>, &[Bytes]) -> CmdResult,
+        line: &str,
+    ) -> CmdResult {
+        let args: Vec<Bytes> = line
+            .split(' ')
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect();
+        let mut out = Propagation::default();
+        let mut cx = ShardCtx::new(ks, 0, UnixMillis(1_000), &mut out);
+        f(&mut cx, &args)
+    }
+
+    #[test]
+    fn encoding_names_the_representation_and_counts_a_hit() {
+        let mut ks = Keyspace::new(1);
+        ks.dbs[0].insert(Bytes::from("n"), Entry::new(Value::Str(Bytes::from("12"))));
+        ks.dbs[0].insert(
+            Bytes::from("s"),
+            Entry::new(Value::Str(Bytes::from("hello"))),
+        );
+        assert_eq!(
+            run(&mut ks, encoding, "OBJECT ENCODING n"),
+            Ok(Reply::bulk("int"))
+        );
+        assert_eq!(
+            run(&mut ks, encoding, "OBJECT ENCODING s"),
+            Ok(Reply::bulk("embstr"))
+        );
+        assert_eq!(
+            run(&mut ks, encoding, "OBJECT ENCODING nokey"),
+            Ok(Reply::Nil)
+        );
+        assert_eq!((ks.stats.hits, ks.stats.misses), (2, 1));
+    }
+
+    #[test]
+    fn refcount_is_one_and_missing_keys_are_nil() {
+        let mut ks = Keyspace::new(1);
+        ks.dbs[0].insert(Bytes::from("k"), Entry::new(Value::Str(Bytes::from("v"))));
+        assert_eq!(
+            run(&mut ks, refcount, "OBJECT REFCOUNT k"),
+            Ok(Reply::Int(1))
+        );
+        assert_eq!(run(&mut ks, refcount, "OBJECT REFCOUNT x"), Ok(Reply::Nil));
+    }
+}

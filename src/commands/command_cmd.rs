@@ -722,7 +722,7 @@ mod tests {
             ]
         );
         assert_eq!(m[2].1, Reply::bulk("server"));
-        assert_eq!(m[3].1, Reply::bulk("Depends on subcommand."));
+        assert_eq!(m[3].1, Reply::bulk("Depends on subcommand"));
     }
 
     #[test]

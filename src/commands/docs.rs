@@ -158,9 +158,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_command_in_the_table_is_documented() {
+        let t = crate::commands::build_table();
+        for spec in t.iter() {
+            assert!(doc(spec.name).is_some(), "{} has no documentation", spec.name);
+            for sub in &spec.subcommands {
+                assert!(doc(sub.name).is_some(), "{} has no documentation", sub.name);
+            }
+        }
+    }
+
+    #[test]
     fn every_record_of_the_data_reads() {
         let docs = parse(DATA).unwrap();
-        assert!(docs.len() > 300);
+        assert!(docs.len() >= crate::commands::build_table().len());
         let mut seen = std::collections::HashSet::new();
         for d in &docs {
             assert!(seen.insert(d.name), "{} twice", d.name);
@@ -170,11 +181,10 @@ mod tests {
     }
 
     #[test]
-    fn set_has_its_history_and_nested_arguments() {
+    fn set_has_nested_arguments() {
         let set = doc("set").unwrap();
         assert_eq!(set.since, "1.0.0");
         assert_eq!(set.complexity, Some("O(1)"));
-        assert_eq!(set.history[0].0, "2.6.12");
         assert_eq!(set.args[0].name, "key");
         assert_eq!(set.args[0].key_spec_index, Some(0));
         let condition = &set.args[2];

@@ -161,7 +161,11 @@ mod tests {
     fn every_command_in_the_table_is_documented() {
         let t = crate::commands::build_table();
         for spec in t.iter() {
-            assert!(doc(spec.name).is_some(), "{} has no documentation", spec.name);
+            assert!(
+                doc(spec.name).is_some(),
+                "{} has no documentation",
+                spec.name
+            );
             for sub in &spec.subcommands {
                 assert!(doc(sub.name).is_some(), "{} has no documentation", sub.name);
             }

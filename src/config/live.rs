@@ -40,3 +40,47 @@ pub fn maxclients() -> u64 {
 pub fn set_maxclients(v: u64) {
     MAXCLIENTS.store(v, Ordering::Relaxed);
 }
+
+/// Encoding thresholds the data types consult on every write that may convert a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threshold {
+    /// `list-max-listpack-size` (negative: a byte limit per node, -2 = 8 KiB).
+    ListMaxListpackSize,
+    /// `hash-max-listpack-entries`.
+    HashMaxListpackEntries,
+    /// `hash-max-listpack-value`.
+    HashMaxListpackValue,
+    /// `set-max-intset-entries`.
+    SetMaxIntsetEntries,
+    /// `set-max-listpack-entries`.
+    SetMaxListpackEntries,
+    /// `set-max-listpack-value`.
+    SetMaxListpackValue,
+    /// `zset-max-listpack-entries`.
+    ZsetMaxListpackEntries,
+    /// `zset-max-listpack-value`.
+    ZsetMaxListpackValue,
+}
+
+use std::sync::atomic::AtomicI64;
+
+static THRESHOLDS: [AtomicI64; 8] = [
+    AtomicI64::new(-2),
+    AtomicI64::new(512),
+    AtomicI64::new(64),
+    AtomicI64::new(512),
+    AtomicI64::new(128),
+    AtomicI64::new(64),
+    AtomicI64::new(128),
+    AtomicI64::new(64),
+];
+
+/// The current value of an encoding threshold.
+pub fn threshold(t: Threshold) -> i64 {
+    THRESHOLDS[t as usize].load(Ordering::Relaxed)
+}
+
+/// Sets an encoding threshold.
+pub fn set_threshold(t: Threshold, v: i64) {
+    THRESHOLDS[t as usize].store(v, Ordering::Relaxed);
+}

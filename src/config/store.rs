@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::live;
+use super::live::{self, Threshold};
 use super::split::split_words;
 use super::table::{self, directive, Directive, Id, Kind, TABLE};
 use super::value::{self, Value};
@@ -121,6 +121,20 @@ impl Config {
                 Id::ProtoMaxBulkLen => live::set_proto_max_bulk_len(n as u64),
                 Id::ClientQueryBufferLimit => live::set_client_query_buffer_limit(n as u64),
                 Id::Maxclients => live::set_maxclients(n as u64),
+                Id::ListMaxListpackSize => live::set_threshold(Threshold::ListMaxListpackSize, n),
+                Id::HashMaxListpackEntries => {
+                    live::set_threshold(Threshold::HashMaxListpackEntries, n)
+                }
+                Id::HashMaxListpackValue => live::set_threshold(Threshold::HashMaxListpackValue, n),
+                Id::SetMaxIntsetEntries => live::set_threshold(Threshold::SetMaxIntsetEntries, n),
+                Id::SetMaxListpackEntries => {
+                    live::set_threshold(Threshold::SetMaxListpackEntries, n)
+                }
+                Id::SetMaxListpackValue => live::set_threshold(Threshold::SetMaxListpackValue, n),
+                Id::ZsetMaxListpackEntries => {
+                    live::set_threshold(Threshold::ZsetMaxListpackEntries, n)
+                }
+                Id::ZsetMaxListpackValue => live::set_threshold(Threshold::ZsetMaxListpackValue, n),
                 _ => {}
             }
         }

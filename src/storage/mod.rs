@@ -2,6 +2,10 @@
 
 pub mod clock;
 pub mod db;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
+pub mod set;
 pub mod table;
 pub mod value;
+pub mod zset;

@@ -5,11 +5,24 @@
 
 use bytes::Bytes;
 
+use super::hash::HashValue;
+use super::list::ListValue;
+use super::set::SetValue;
+use super::zset::ZSetValue;
+
 /// What one key holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string (also the carrier of bitmaps and HyperLogLogs).
     Str(Bytes),
+    /// A list. Aggregates are boxed so that a key's entry stays small.
+    List(Box<ListValue>),
+    /// A hash.
+    Hash(Box<HashValue>),
+    /// A set.
+    Set(Box<SetValue>),
+    /// A sorted set.
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -17,6 +30,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -32,6 +49,10 @@ impl Value {
                     "raw"
                 }
             }
+            Value::List(l) => l.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
+            Value::Set(s) => s.encoding_name(),
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 
@@ -39,6 +60,7 @@ impl Value {
     pub fn as_str(&self) -> Option<&Bytes> {
         match self {
             Value::Str(b) => Some(b),
+            _ => None,
         }
     }
 }

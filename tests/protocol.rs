@@ -145,7 +145,7 @@ fn resp3_command_docs_is_a_map_of_maps() {
     let frame = raw.read_frame();
     assert!(
         frame.starts_with(
-            b"%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
+            b"%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$35\r\nReturns the string stored at a key.\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n"
         ),
         "{}",
         show(&frame)

@@ -138,6 +138,12 @@ fn route(
     now: UnixMillis,
 ) -> Step {
     let me = local().id;
+    // Key/value lists (MSET, MSETNX) must come in whole groups. Checked before any split, so a
+    // malformed call never half-runs on some shards.
+    let k = spec.keys;
+    if k.step > 1 && k.last < 0 && k.first > 0 && (argv.len() - k.first) % k.step != 0 {
+        return Step::Reply(Reply::Error(CmdError::WrongArity(spec.name.into())));
+    }
     let mut owner: Option<ShardId> = None;
     let mut spread = false;
     for p in spec.keys.positions(argv.len()) {

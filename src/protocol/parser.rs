@@ -109,7 +109,19 @@ impl RequestParser {
         buf: &mut BytesMut,
         limits: &ParseLimits,
     ) -> Result<Option<Vec<Bytes>>, CmdError> {
-        let result = self.parse_inner(buf, limits);
+        let mut argv = Vec::new();
+        Ok(self.parse_into(buf, limits, &mut argv)?.then_some(argv))
+    }
+
+    /// `parse`, appending the arguments to `argv` (which the caller keeps and clears between
+    /// commands, so no vector is allocated per command). Returns true when a command was read.
+    pub fn parse_into(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &ParseLimits,
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, CmdError> {
+        let result = self.parse_inner(buf, limits, argv);
         if result.is_err() {
             self.reset();
         }
@@ -120,32 +132,79 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
         limits: &ParseLimits,
-    ) -> Result<Option<Vec<Bytes>>, CmdError> {
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, CmdError> {
         loop {
             if self.pending == 0 {
                 let Some(&first) = buf.first() else {
-                    return Ok(None);
+                    return Ok(false);
                 };
                 if first != b'*' {
                     match self.parse_inline(buf, limits)? {
-                        Some(argv) if argv.is_empty() => continue,
-                        other => return Ok(other),
+                        Some(a) if a.is_empty() => continue,
+                        Some(a) => {
+                            argv.extend(a);
+                            return Ok(true);
+                        }
+                        None => return Ok(false),
                     }
                 }
-                match self.start_multibulk(buf, limits)? {
-                    Started::Incomplete => return Ok(None),
-                    Started::Empty => continue,
-                    Started::Bulks => {}
+                if let Some(total) = self.whole_multibulk(buf, limits) {
+                    self.pos = total;
+                } else {
+                    match self.start_multibulk(buf, limits)? {
+                        Started::Incomplete => return Ok(false),
+                        Started::Empty => continue,
+                        Started::Bulks => {}
+                    }
                 }
             }
-            if !self.read_bulks(buf, limits)? {
-                return Ok(None);
+            if self.pending > 0 && !self.read_bulks(buf, limits)? {
+                return Ok(false);
             }
             let frame = buf.split_to(self.pos).freeze();
-            let argv = self.args.drain(..).map(|r| frame.slice(r)).collect();
+            argv.extend(self.args.drain(..).map(|r| frame.slice(r)));
             self.reset();
-            return Ok(Some(argv));
+            return Ok(true);
         }
+    }
+
+    /// The fast path for the common case: a complete, well-formed multibulk with plain counts
+    /// at the front of `buf`. Records its arguments and returns its length; `None` leaves
+    /// everything untouched for the general path, which also reports every error.
+    fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> Option<usize> {
+        let (count, mut p) = plain_count(buf, 1)?;
+        let max_count = if self.auth_required {
+            UNAUTH_MAX_MULTIBULK_LEN
+        } else {
+            MAX_ARGS_RESERVED as i64
+        };
+        if count == 0 || count as i64 > max_count {
+            return None;
+        }
+        let max_len = if self.auth_required {
+            (UNAUTH_MAX_BULK_LEN as u64).min(limits.max_bulk_len)
+        } else {
+            limits.max_bulk_len
+        };
+        for _ in 0..count {
+            if *buf.get(p)? != b'$' {
+                self.args.clear();
+                return None;
+            }
+            let (len, start) = match plain_count(buf, p + 1) {
+                Some((len, start)) if len as u64 <= max_len && buf.len() >= start + len + 2 => {
+                    (len, start)
+                }
+                _ => {
+                    self.args.clear();
+                    return None;
+                }
+            };
+            self.args.push(start..start + len);
+            p = start + len + 2;
+        }
+        Some(p)
     }
 
     /// Reads the `*<count>` line at the front of `buf`.
@@ -292,6 +351,30 @@ impl RequestParser {
         self.bulk_len = None;
         self.args.clear();
     }
+}
+
+/// Reads the decimal digits at `buf[at..]` up to a CR that is followed by one more byte, as the
+/// general path accepts them (no sign, no leading zero, at most 18 digits). Returns the number and
+/// the offset after the CR LF; `None` for anything else, incomplete input included.
+fn plain_count(buf: &[u8], at: usize) -> Option<(usize, usize)> {
+    let mut v: usize = 0;
+    let mut i = at;
+    loop {
+        let c = *buf.get(i)?;
+        if c == b'\r' {
+            break;
+        }
+        if !c.is_ascii_digit() || i - at >= 18 {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as usize;
+        i += 1;
+    }
+    let digits = i - at;
+    if digits == 0 || (digits > 1 && buf[at] == b'0') || buf.len() < i + 2 {
+        return None;
+    }
+    Some((v, i + 2))
 }
 
 /// What reading a `*<count>` line led to.

@@ -7,7 +7,7 @@
 //! own, which hands the connection back once its input is drained. Replies therefore always
 //! leave in request order. Lives on: the executor that accepted the connection.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
@@ -37,6 +37,9 @@ pub struct Conn {
     pub out: Vec<u8>,
     /// True while a task runs this connection's commands (the driver must not).
     pub busy: bool,
+    /// The current command's arguments; kept between commands so that parsing allocates
+    /// nothing.
+    argv: Vec<Bytes>,
 }
 
 /// What running the ready input led to.
@@ -67,6 +70,7 @@ impl Conn {
             parser,
             out: Vec::with_capacity(16 * 1024),
             busy: false,
+            argv: Vec::with_capacity(8),
         }));
         REGISTRY.with(|r| r.borrow_mut().insert(id, Rc::downgrade(&c)));
         c
@@ -94,17 +98,21 @@ impl Conn {
             if self.client.close_after_reply {
                 return Next::Idle;
             }
-            let argv = match self.parser.parse(&mut self.inbuf, &limits) {
-                Ok(Some(argv)) => argv,
-                Ok(None) => return Next::Idle,
+            self.argv.clear();
+            match self
+                .parser
+                .parse_into(&mut self.inbuf, &limits, &mut self.argv)
+            {
+                Ok(true) => {}
+                Ok(false) => return Next::Idle,
                 Err(e) => {
                     tracing::debug!(client = self.client.id, error = %e.message(), "protocol error, closing");
                     self.write(&Reply::Error(e));
                     self.client.close_after_reply = true;
                     return Next::Idle;
                 }
-            };
-            let step = dispatch(&mut self.client, argv);
+            }
+            let step = dispatch(&mut self.client, &mut self.argv);
             // AUTH and HELLO may have authenticated the client, which lifts the parser's
             // pre-authentication limits.
             self.parser.set_auth_required(!self.client.authenticated);

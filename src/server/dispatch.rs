@@ -32,6 +32,16 @@ pub enum Step {
 /// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
 /// ones Redis gives for an unknown command or subcommand and a wrong argument count.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    // Clients mostly repeat the command they just sent; comparing against it is cheaper than
+    // hashing the name.
+    thread_local! {
+        static LAST: std::cell::Cell<Option<&'static CommandSpec>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some(spec) = LAST.with(|l| l.get()) {
+        if argv[0].eq_ignore_ascii_case(spec.name.as_bytes()) && spec.arity_ok(argv.len()) {
+            return Ok(spec);
+        }
+    }
     let table = &shared().table;
     let Some(spec) = table.get(&argv[0]) else {
         return Err(CmdError::UnknownCommand(
@@ -43,6 +53,7 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         if !spec.arity_ok(argv.len()) {
             return Err(CmdError::WrongArity(spec.name.into()));
         }
+        LAST.with(|l| l.set(Some(spec)));
         return Ok(spec);
     }
     if argv.len() < 2 {
@@ -82,8 +93,11 @@ fn upper(name: &'static str) -> &'static str {
 }
 
 /// Runs one command for `client`.
-pub fn dispatch(client: &mut ClientState, argv: Vec<Bytes>) -> Step {
-    let spec = match resolve(&argv) {
+///
+/// `argv` is the connection's argument buffer: it is taken (left empty) only when the command
+/// must wait, so the common path allocates nothing.
+pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
+    let spec = match resolve(argv) {
         Ok(s) => s,
         Err(e) => return Step::Reply(Reply::Error(e)),
     };
@@ -101,9 +115,9 @@ pub fn dispatch(client: &mut ClientState, argv: Vec<Bytes>) -> Step {
                 client,
                 shard: l.id,
             };
-            Step::Reply(f(&mut cx, &argv).into())
+            Step::Reply(f(&mut cx, argv).into())
         }
-        Handler::Async(f) => Step::Wait(f(async_ctx(client), argv)),
+        Handler::Async(f) => Step::Wait(f(async_ctx(client), std::mem::take(argv))),
         Handler::Shard(f) => route(spec, f, client, argv, now),
     }
 }
@@ -134,7 +148,7 @@ fn route(
     spec: &'static CommandSpec,
     f: ShardFn,
     client: &ClientState,
-    argv: Vec<Bytes>,
+    argv: &mut Vec<Bytes>,
     now: UnixMillis,
 ) -> Step {
     let me = local().id;
@@ -163,14 +177,21 @@ fn route(
             CrossShard::SameShardOnly => Step::Reply(Reply::Error(CmdError::custom(
                 "CROSSSLOT Keys in request don't hash to the same slot",
             ))),
-            CrossShard::Custom(af) => Step::Wait(af(async_ctx(client), argv)),
-            strategy => Step::Wait(Box::pin(run_split(spec, f, db, argv, strategy))),
+            CrossShard::Custom(af) => Step::Wait(af(async_ctx(client), std::mem::take(argv))),
+            strategy => Step::Wait(Box::pin(run_split(
+                spec,
+                f,
+                db,
+                std::mem::take(argv),
+                strategy,
+            ))),
         };
     }
     let target = owner.unwrap_or(me);
     if target == me && local().gate.borrow().is_free() {
-        return Step::Reply(with_keyspace(|ks| run_on(ks, f, db, now, &argv)).into());
+        return Step::Reply(with_keyspace(|ks| run_on(ks, f, db, now, argv)).into());
     }
+    let argv = std::mem::take(argv);
     Step::Wait(Box::pin(async move {
         hop(target, move |ks| {
             run_on(ks, f, db, UnixMillis::now(), &argv)

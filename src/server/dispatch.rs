@@ -155,7 +155,7 @@ fn route(
     // Key/value lists (MSET, MSETNX) must come in whole groups. Checked before any split, so a
     // malformed call never half-runs on some shards.
     let k = spec.keys;
-    if k.step > 1 && k.last < 0 && k.first > 0 && (argv.len() - k.first) % k.step != 0 {
+    if k.step > 1 && k.last < 0 && k.first > 0 && !(argv.len() - k.first).is_multiple_of(k.step) {
         return Step::Reply(Reply::Error(CmdError::WrongArity(spec.name.into())));
     }
     let mut owner: Option<ShardId> = None;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Tessera's whole test suite on a fresh machine: installs the stock Redis tools the
-# interoperability tests talk to, then runs the unit and integration tests.
+# interoperability tests talk to, then builds everything (benchmarks included) and runs the
+# unit and integration tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +17,4 @@ if [ "$need_apt" = 1 ]; then
 fi
 
 cargo build --all-targets
-cargo test --all-targets -- --test-threads="${TESSERA_TEST_THREADS:-4}"
+cargo test --lib --bins --tests -- --test-threads="${TESSERA_TEST_THREADS:-4}"

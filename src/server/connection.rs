@@ -165,6 +165,8 @@ pub fn process(conn: &ConnRef) {
         c.busy = true;
         drop(c);
         glommio::spawn_local(run_waiting(conn.clone(), f)).detach();
+        // The task runs on glommio's next turn; make sure the driver gives it one.
+        note_activity();
     }
 }
 

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Doorbell {
     fd: OwnedFd,
     sleeping: AtomicBool,
+    /// Set by every ring: work arrived through glommio (a channel message, a wake-up from
+    /// another thread), so the owner must give glommio a turn.
+    mail: AtomicBool,
 }
 
 impl Doorbell {
@@ -28,6 +31,7 @@ impl Doorbell {
         Ok(Doorbell {
             fd,
             sleeping: AtomicBool::new(false),
+            mail: AtomicBool::new(false),
         })
     }
 
@@ -46,6 +50,11 @@ impl Doorbell {
         self.sleeping.store(false, Ordering::SeqCst);
     }
 
+    /// True (once) when work was handed over since the last call.
+    pub fn take_mail(&self) -> bool {
+        self.mail.load(Ordering::Relaxed) && self.mail.swap(false, Ordering::SeqCst)
+    }
+
     /// Rings whether or not the owner sleeps (shutdown).
     pub fn ring_always(&self) {
         self.sleeping.store(false, Ordering::SeqCst);
@@ -56,6 +65,7 @@ impl Doorbell {
 
     /// Rings when the owner may be asleep. Call after the work was queued.
     pub fn ring(&self) {
+        self.mail.store(true, Ordering::SeqCst);
         if self.sleeping.swap(false, Ordering::SeqCst) {
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a valid u64 to an eventfd we own; a failure (counter

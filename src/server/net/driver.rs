@@ -23,6 +23,8 @@ const BUFFER_COUNT: u16 = 512;
 const BUFFER_SIZE: usize = 16 * 1024;
 /// The longest a sleeping executor waits before running glommio's timers again.
 const IDLE_WAIT: Duration = Duration::from_millis(1);
+/// The longest a busy driver keeps glommio from running its timers.
+const GLOMMIO_TURN_EVERY: Duration = Duration::from_micros(500);
 
 struct Slot {
     generation: u32,
@@ -396,9 +398,17 @@ pub async fn run(listeners: Vec<OwnedFd>) {
     let l = local();
     let doorbell = &shared().doorbells[l.id];
     let mut seen = l.activity.get();
+    let mut last_glommio_turn = std::time::Instant::now();
     loop {
         let worked = d.turn();
-        glommio_turn().await;
+        // glommio needs a turn only for work that came its way: a peer's message or wake-up
+        // (the doorbell's mail flag), a task of ours that became ready (activity), or a timer
+        // that may be due. Otherwise the driver keeps the core to itself.
+        let mail = doorbell.take_mail();
+        if mail || l.activity.get() != seen || last_glommio_turn.elapsed() >= GLOMMIO_TURN_EVERY {
+            glommio_turn().await;
+            last_glommio_turn = std::time::Instant::now();
+        }
         if shared()
             .shutting_down
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -406,14 +416,15 @@ pub async fn run(listeners: Vec<OwnedFd>) {
             break;
         }
         let now = l.activity.get();
-        if worked || now != seen {
+        if worked || mail || now != seen {
             seen = now;
             continue;
         }
         doorbell.prepare_to_sleep();
         // Work handed over before the flag was set is visible to glommio now.
         glommio_turn().await;
-        if l.activity.get() == seen && !d.ring.has_work() {
+        last_glommio_turn = std::time::Instant::now();
+        if l.activity.get() == seen && !doorbell.take_mail() && !d.ring.has_work() {
             d.ring.wait(IDLE_WAIT);
         }
         doorbell.awake();

@@ -83,13 +83,12 @@ fn main() {
     );
     signals::block_stop_signals();
     signals::spawn_waiter();
+    let listeners = net::listener::listen_all(&bind, port).unwrap_or_else(|e| fail(e));
+    let listeners: Vec<std::os::fd::RawFd> = listeners.into_iter().map(std::os::fd::IntoRawFd::into_raw_fd).collect();
     let r = runtime::run_shards(shared, &cpus, move |_id| {
-        let bind = bind.clone();
+        let listeners = listeners.clone();
         async move {
-            let listeners = match net::listener::listen_all(&bind, port) {
-                Ok(l) => l,
-                Err(e) => fail(e),
-            };
+            let listeners = listeners.iter().map(|&fd| dup_listener(fd)).collect();
             glommio::spawn_local(expiry::run()).detach();
             glommio::spawn_local(idle_clients::run()).detach();
             net::driver::run(listeners).await;
@@ -102,6 +101,13 @@ fn main() {
         fail(e);
     }
     tracing::info!("Tessera is now ready to exit, bye bye...");
+}
+
+/// An executor's own handle on a shared listening socket.
+fn dup_listener(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
+    // SAFETY: `fd` is a listening socket that stays open for the life of the process.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    borrowed.try_clone_to_owned().unwrap_or_else(|e| fail(format!("dup of the listening socket: {e}")))
 }
 
 fn shared_state(config: Config, nr: usize) -> Shared {

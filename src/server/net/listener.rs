@@ -1,7 +1,11 @@
-//! Listening sockets, one set per executor.
+//! Listening sockets.
 //!
-//! Owns: creating the listening sockets for the `bind` addresses with SO_REUSEPORT, so that every
-//! executor accepts its own connections and the kernel spreads clients over executors.
+//! Owns: creating one listening socket per `bind` address. Every executor arms a multishot
+//! accept on each of them in its own ring; the kernel wakes one waiting accept per incoming
+//! connection, in turn, so accepting stays spread over the executors without one hot core.
+//! Why not SO_REUSEPORT (a socket per executor): two servers of the same user could then bind
+//! the same port and silently share its clients; a single socket makes a taken port fail at
+//! start-up, as it does for Redis.
 
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::{IpAddr, SocketAddr};
@@ -53,7 +57,6 @@ fn listen_one(addr: SocketAddr) -> std::io::Result<OwnedFd> {
         sock.set_only_v6(true)?;
     }
     sock.set_reuse_address(true)?;
-    sock.set_reuse_port(true)?;
     sock.bind(&addr.into())?;
     sock.listen(511)?;
     Ok(sock.into())

@@ -51,7 +51,7 @@ pub(crate) struct ShardLocal {
     /// The multi-shard lock.
     pub gate: RefCell<Gate>,
     /// Channels to every other shard (`None` at our own index).
-    peers: Vec<Option<ConnectedSender<ShardMsg>>>,
+    peers: std::cell::OnceCell<Vec<Option<ConnectedSender<ShardMsg>>>>,
     /// Bumped whenever work arrives by a path other than the network ring, so the network
     /// driver knows not to sleep.
     pub activity: Cell<u64>,
@@ -60,6 +60,14 @@ pub(crate) struct ShardLocal {
     pub stats: RefCell<ShardStats>,
     /// The clock as of the network driver's current turn: one read serves a whole batch.
     now: Cell<UnixMillis>,
+}
+
+impl ShardLocal {
+    /// The channels to the other shards. Connected before this executor accepts a client, so
+    /// before it can need one.
+    fn peers(&self) -> &[Option<ConnectedSender<ShardMsg>>] {
+        self.peers.get().expect("peers connected during set-up")
+    }
 }
 
 thread_local! {
@@ -149,6 +157,19 @@ async fn shard_main(
     senders: Vec<Option<SharedSender<ShardMsg>>>,
     receivers: Vec<Option<SharedReceiver<ShardMsg>>>,
 ) {
+    // The executor's state exists before any message can arrive: a peer that finished its own
+    // set-up may already hop here.
+    let local: &'static ShardLocal = Box::leak(Box::new(ShardLocal {
+        id,
+        keyspace: RefCell::new(Keyspace::new(shared().databases)),
+        gate: RefCell::new(Gate::default()),
+        peers: std::cell::OnceCell::new(),
+        activity: Cell::new(0),
+        next_tx: Cell::new(0),
+        stats: RefCell::new(ShardStats::default()),
+        now: Cell::new(UnixMillis::now()),
+    }));
+    LOCAL.with(|l| l.set(Some(local)));
     // Receivers connect in tasks of their own: a connection completes only once both ends
     // connected, and the peers connect their senders while we connect ours.
     for r in receivers.into_iter().flatten() {
@@ -161,17 +182,9 @@ async fn shard_main(
             None => None,
         });
     }
-    let local: &'static ShardLocal = Box::leak(Box::new(ShardLocal {
-        id,
-        keyspace: RefCell::new(Keyspace::new(shared().databases)),
-        gate: RefCell::new(Gate::default()),
-        peers,
-        activity: Cell::new(0),
-        next_tx: Cell::new(0),
-        stats: RefCell::new(ShardStats::default()),
-        now: Cell::new(UnixMillis::now()),
-    }));
-    LOCAL.with(|l| l.set(Some(local)));
+    if local.peers.set(peers).is_err() {
+        unreachable!("peers are connected once");
+    }
 }
 
 /// Runs the messages one peer sends, in order.
@@ -237,7 +250,7 @@ pub(crate) fn ring(shard: ShardId) {
 
 async fn send(shard: ShardId, msg: ShardMsg) {
     let l = local();
-    let peer = l.peers[shard].as_ref().expect("no channel to self");
+    let peer = l.peers()[shard].as_ref().expect("no channel to self");
     if peer.send(msg).await.is_err() {
         panic!("shard {shard} stopped while others still run");
     }
@@ -359,7 +372,7 @@ pub(crate) fn tx_release(tx: &TxHandle, shards: &[ShardId]) {
         if s == l.id {
             release_local(tx.id);
         } else {
-            let peer = l.peers[s].as_ref().expect("no channel to self");
+            let peer = l.peers()[s].as_ref().expect("no channel to self");
             let id = tx.id;
             // Dropping cannot await; the channel is only full under extreme load, so retry from a
             // task in that case rather than lose the unlock.

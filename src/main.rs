@@ -84,7 +84,10 @@ fn main() {
     signals::block_stop_signals();
     signals::spawn_waiter();
     let listeners = net::listener::listen_all(&bind, port).unwrap_or_else(|e| fail(e));
-    let listeners: Vec<std::os::fd::RawFd> = listeners.into_iter().map(std::os::fd::IntoRawFd::into_raw_fd).collect();
+    let listeners: Vec<std::os::fd::RawFd> = listeners
+        .into_iter()
+        .map(std::os::fd::IntoRawFd::into_raw_fd)
+        .collect();
     let r = runtime::run_shards(shared, &cpus, move |_id| {
         let listeners = listeners.clone();
         async move {
@@ -107,7 +110,9 @@ fn main() {
 fn dup_listener(fd: std::os::fd::RawFd) -> std::os::fd::OwnedFd {
     // SAFETY: `fd` is a listening socket that stays open for the life of the process.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    borrowed.try_clone_to_owned().unwrap_or_else(|e| fail(format!("dup of the listening socket: {e}")))
+    borrowed
+        .try_clone_to_owned()
+        .unwrap_or_else(|e| fail(format!("dup of the listening socket: {e}")))
 }
 
 fn shared_state(config: Config, nr: usize) -> Shared {

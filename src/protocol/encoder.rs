@@ -35,6 +35,23 @@ pub fn encode(reply: &Reply, resp: u8, out: &mut Vec<u8>) {
                 encode(v, resp, out);
             }
         }
+        Reply::Pairs(pairs) => {
+            write_array_len(
+                out,
+                if resp >= 3 {
+                    pairs.len()
+                } else {
+                    pairs.len() * 2
+                },
+            );
+            for (a, b) in pairs {
+                if resp >= 3 {
+                    write_array_len(out, 2);
+                }
+                encode(a, resp, out);
+                encode(b, resp, out);
+            }
+        }
         Reply::Set(items) => {
             write_set_len(out, items.len(), resp);
             encode_all(items, resp, out);
@@ -405,6 +422,19 @@ mod tests {
                 "%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n#t\r\n"
             )
         );
+    }
+
+    #[test]
+    fn pairs_are_flat_in_resp2_and_nested_in_resp3() {
+        let r = Reply::Pairs(vec![(Reply::bulk("a"), Reply::bulk("1"))]);
+        assert_eq!(
+            both(r),
+            pair(
+                "*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+                "*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+            )
+        );
+        assert_eq!(both(Reply::Pairs(vec![])), same("*0\r\n"));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// A map: a flat array of 2n elements in RESP2, `%n` in RESP3.
     Map(Vec<(Reply, Reply)>),
+    /// Pairs (HRANDFIELD WITHVALUES, ZRANGE WITHSCORES): a flat array of 2n elements in RESP2,
+    /// an array of n two-element arrays in RESP3.
+    Pairs(Vec<(Reply, Reply)>),
     /// A set: an array in RESP2, `~n` in RESP3.
     Set(Vec<Reply>),
     /// A double: a bulk string in RESP2 (Redis's `%.17g` form), `,` in RESP3.

@@ -143,6 +143,31 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
+/// Parses a cursor the way Redis's `strtoul` check does: no leading space, an optional sign (a
+/// minus wraps around), decimal digits to the end (or to a NUL byte), no overflow. The empty
+/// string is cursor 0.
+pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
+    let (neg, digits) = match arg.first() {
+        None => return Some(0),
+        Some(b' ' | b'\t'..=b'\r') => return None,
+        Some(b'-') => (true, &arg[1..]),
+        Some(b'+') => (false, &arg[1..]),
+        Some(_) => (false, arg),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 use rand::Rng;
 
-use super::args::parse_i64;
+use super::args::{parse_cursor, parse_i64};
 use super::ctx::AsyncCtx;
 use super::glob::glob_match;
 use super::keys::with_shard_ctx;
@@ -80,31 +80,6 @@ fn split_cursor(cursor: u64) -> (ShardId, u64) {
 /// The SCAN cursor for position `pos` of `shard`'s DB. Requires: `pos` < 2^56.
 fn join_cursor(shard: ShardId, pos: u64) -> u64 {
     ((shard as u64) << SHARD_SHIFT) | pos
-}
-
-/// Parses a cursor the way Redis's `strtoul` check does: no leading space, an optional sign (a
-/// minus wraps around), decimal digits to the end (or to a NUL byte), no overflow. The empty
-/// string is cursor 0.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t'..=b'\r') => return None,
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { n.wrapping_neg() } else { n })
 }
 
 /// Which keys a SCAN reports: MATCH and TYPE.

@@ -2,7 +2,7 @@
 //!
 //! The commands that write live in `hashes_write` (HSET, HMSET, HSETNX, HDEL, HINCRBY,
 //! HINCRBYFLOAT), the ones that walk a hash in `hashes_walk` (HRANDFIELD, HSCAN), and the long
-//! double arithmetic HINCRBYFLOAT needs in `hashes_long_double`. The value type and its encodings
+//! double arithmetic HINCRBYFLOAT needs in `long_double`. The value type and its encodings
 //! are `storage::hash`.
 //!
 //! Runs on: the executor owning the key. Must not: await, or reach another shard; every hash

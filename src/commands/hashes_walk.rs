@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use super::args::parse_i64;
+use super::args::{parse_cursor, parse_i64};
 use super::ctx::ShardCtx;
 use super::glob::glob_match;
 use super::hashes::read_hash;
@@ -136,27 +136,6 @@ impl ScanOpts {
         }
         Ok(req)
     }
-}
-
-/// Reads a SCAN cursor as C's `strtoul` does for Redis: decimal digits after an optional sign (a
-/// `-` wraps around), nothing after them, no leading space; an empty string is 0. The string
-/// ends at a NUL byte, as a C string would.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let arg = arg.split(|&b| b == 0).next().unwrap_or_default();
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t'..=b'\r') => return None,
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let n = digits.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })?;
-    Some(if neg { n.wrapping_neg() } else { n })
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]

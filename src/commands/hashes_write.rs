@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
 use super::hashes::write_hash;
-use super::hashes_long_double::{LongDouble, Parsed};
+use super::long_double::{LongDouble, Parsed};
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;

@@ -15,7 +15,6 @@ pub mod docs;
 pub mod expire;
 pub mod glob;
 pub mod hashes;
-pub mod hashes_long_double;
 pub mod hashes_walk;
 pub mod hashes_write;
 pub mod help;
@@ -23,6 +22,7 @@ pub mod info;
 pub mod keys;
 pub mod lists;
 pub mod lists_move;
+pub mod long_double;
 pub mod object;
 pub mod server;
 #[cfg(test)]
@@ -35,6 +35,10 @@ pub mod strings_lcs;
 pub mod strings_multi;
 pub mod strings_ranges;
 pub mod strings_set;
+pub mod zsets;
+pub mod zsets_ops;
+pub mod zsets_pop;
+pub mod zsets_range;
 
 use table::CommandTable;
 
@@ -52,6 +56,8 @@ pub fn build_table() -> CommandTable {
     hashes::register(&mut t);
     t.group("set");
     sets::register(&mut t);
+    t.group("sorted-set");
+    zsets::register(&mut t);
     t.group("generic");
     keys::register(&mut t);
     expire::register(&mut t);

@@ -1,4 +1,4 @@
-//! C `long double` arithmetic for HINCRBYFLOAT, computed exactly in software.
+//! C `long double` arithmetic for INCRBYFLOAT and HINCRBYFLOAT, computed exactly in software.
 //!
 //! Owns: `LongDouble`, a value of the x87 80-bit extended format (64-bit significand, exponent
 //! range of ±16383), with the three operations HINCRBYFLOAT makes: reading a decimal or hex

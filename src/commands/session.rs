@@ -121,3 +121,21 @@ pub fn status(s: &'static str) -> Reply {
 pub fn err(text: &str) -> Reply {
     Reply::Error(CmdError::custom(text.to_owned()))
 }
+
+/// What `register` declares for `name`: (arity, flags, first key, last key, key step), the
+/// numbers `COMMAND INFO` shows.
+pub fn declared(register: fn(&mut CommandTable), name: &str) -> (i32, u32, usize, i32, usize) {
+    let mut t = CommandTable::new();
+    register(&mut t);
+    let c = t
+        .get(name.as_bytes())
+        .unwrap_or_else(|| panic!("{name} is not registered"));
+    (c.arity, c.flags, c.keys.first, c.keys.last, c.keys.step)
+}
+
+/// How many commands `register` adds.
+pub fn registered(register: fn(&mut CommandTable)) -> usize {
+    let mut t = CommandTable::new();
+    register(&mut t);
+    t.len()
+}

@@ -8,6 +8,7 @@
 //!
 //! Runs on: the executor owning the key(s). The blocking forms are not here.
 
+use crate::commands::args::parse_cursor;
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 use rand::Rng;
@@ -280,29 +281,6 @@ pub(super) fn zrandmember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 
 // ---------------------------------------------------------------------------------------------
 // ZSCAN
-
-/// Parses a cursor as Redis's `strtoul` check does: no leading space, an optional sign (a minus
-/// wraps around), decimal digits to the end, no overflow; the empty string is 0.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let (neg, digits) = match arg.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t'..=b'\r') => return None,
-        Some(b'-') => (true, &arg[1..]),
-        Some(b'+') => (false, &arg[1..]),
-        Some(_) => (false, arg),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if neg { n.wrapping_neg() } else { n })
-}
 
 /// A score as text, the way Redis writes it into a ZSCAN reply (`%.17g`; `inf`, `-inf`).
 fn score_text(score: f64) -> Bytes {

@@ -145,7 +145,15 @@ impl Db {
         if let Value::Str(b) = &mut entry.value {
             *b = detach(std::mem::take(b));
         }
-        self.map.insert(detach(key), entry)
+        // An existing key keeps its stored bytes: replacing in place saves copying the key.
+        let mut fresh = Some(entry);
+        if let Some(old) = self.map.update(&key, |v| {
+            std::mem::replace(v, fresh.take().expect("taken once"))
+        }) {
+            return Some(old);
+        }
+        self.map
+            .insert(detach(key), fresh.expect("not taken: the key was absent"))
     }
 
     /// Removes `key`, returning its entry (expired or not).

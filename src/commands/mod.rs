@@ -5,6 +5,7 @@ pub mod ctx;
 pub mod propagation;
 pub mod table;
 
+pub mod bitmaps;
 pub mod client;
 pub mod command_cmd;
 pub mod config_cmd;
@@ -18,6 +19,7 @@ pub mod hashes;
 pub mod hashes_walk;
 pub mod hashes_write;
 pub mod help;
+pub mod hyperloglog;
 pub mod info;
 pub mod keys;
 pub mod lists;
@@ -58,6 +60,10 @@ pub fn build_table() -> CommandTable {
     sets::register(&mut t);
     t.group("sorted-set");
     zsets::register(&mut t);
+    t.group("bitmap");
+    bitmaps::register(&mut t);
+    t.group("hyperloglog");
+    hyperloglog::register(&mut t);
     t.group("generic");
     keys::register(&mut t);
     expire::register(&mut t);

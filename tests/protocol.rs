@@ -570,3 +570,20 @@ fn replies_match_stock_redis_byte_for_byte() {
         assert_eq!(show(&got[i]), show(&want[i]), "reply to {line:?}");
     }
 }
+
+#[test]
+fn a_client_past_the_query_buffer_limit_is_closed_and_others_carry_on() {
+    let srv = TestServer::builder()
+        .args(&["--client-query-buffer-limit", "1mb"])
+        .start();
+    let mut other = srv.client();
+    assert_eq!(run(&mut other, "SET k v"), ok());
+    // A 3 MB argument, sent in part: the unparsed input passes 1 MB and the server drops the
+    // client without a reply, as Redis does.
+    let mut raw = srv.raw();
+    raw.send(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$3000000\r\n");
+    raw.send(&vec![b'x'; 1_100_000]);
+    raw.expect_closed();
+    assert_eq!(run(&mut other, "GET k"), bulk("v"));
+    assert_eq!(run(&mut other, "EXISTS big"), int(0));
+}

@@ -462,6 +462,28 @@ fn set_operations_and_rangestore_work_across_shards() {
     assert_eq!(run(&mut c, &format!("ZDIFF 2 {k1} {k0}")), bulks(&["x"]));
 }
 
+#[test]
+fn a_plain_set_is_a_source_with_scores_of_one() {
+    let srv = srv();
+    let mut c = srv.client();
+    assert_eq!(run(&mut c, "SADD {t}s a b"), int(2));
+    assert_eq!(run(&mut c, "ZADD {t}z 5 b 0.5 c"), int(2));
+    assert_eq!(
+        run(&mut c, "ZUNION 2 {t}s {t}z WITHSCORES"),
+        bulks(&["c", "0.5", "a", "1", "b", "6"])
+    );
+    assert_eq!(run(&mut c, "ZINTERSTORE {t}d 2 {t}s {t}z"), int(1));
+    assert_eq!(
+        run(&mut c, "ZRANGE {t}d 0 -1 WITHSCORES"),
+        bulks(&["b", "6"])
+    );
+    assert_eq!(run(&mut c, "SET {t}str x"), ok());
+    assert_eq!(
+        run(&mut c, "ZUNIONSTORE {t}d 2 {t}s {t}str"),
+        err("WRONGTYPE Operation against a key holding the wrong kind of value")
+    );
+}
+
 // ---------------------------------------------------------------- WRONGTYPE
 
 #[test]

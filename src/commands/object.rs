@@ -52,11 +52,12 @@ fn with_value(
 
 /// OBJECT ENCODING key
 fn encoding(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    with_value(cx, args, |v| {
-        Ok(Reply::Bulk(Bytes::from_static(
-            v.encoding_name().as_bytes(),
-        )))
-    })
+    match cx.lookup_read(&args[2]) {
+        Some(e) => Ok(Reply::Bulk(Bytes::from_static(
+            e.encoding_name().as_bytes(),
+        ))),
+        None => Ok(Reply::Nil),
+    }
 }
 
 /// OBJECT REFCOUNT key

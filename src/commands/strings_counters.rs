@@ -13,7 +13,7 @@ use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
-use crate::storage::value::Value;
+use crate::storage::value::{StrForm, Value};
 
 /// INCR key
 pub(super) fn incr(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
@@ -56,6 +56,7 @@ fn incr_by(cx: &mut ShardCtx<'_>, key: &Bytes, delta: i64) -> CmdResult {
             let old = parse_i64(s).ok_or(CmdError::NotInteger)?;
             let new = old.checked_add(delta).ok_or(CmdError::Overflow)?;
             *s = int_bytes(new);
+            e.str_form = StrForm::Whole;
             new
         }
         None => {
@@ -80,16 +81,27 @@ pub(super) fn incrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     // does: its extra precision shows in the reply (1000.1 answers 1000.09999999999999998).
     let old = match cx.lookup_write(key) {
         Some(e) => read_long_double(string_mut(e)?)?,
-        None => LongDouble::ZERO,
+        None => Parsed::Finite(LongDouble::ZERO),
     };
     let delta = read_long_double(&args[2])?;
+    // An infinity on either side is only reported once both have parsed, as Redis sees it
+    // in the sum: `SET k inf` then `INCRBYFLOAT k abc` is a float error, not an infinity.
+    let (Parsed::Finite(old), Parsed::Finite(delta)) = (old, delta) else {
+        return Err(CmdError::NanOrInfinity);
+    };
     let sum = old.checked_add(delta).ok_or(CmdError::NanOrInfinity)?;
     let text = Bytes::from(sum.to_human());
     match cx.lookup_write(key) {
-        Some(e) => e.value = Value::Str(text.clone()),
+        Some(e) => {
+            e.value = Value::Str(text.clone());
+            e.str_form = StrForm::Text;
+        }
         None => {
-            cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(text.clone())));
+            let entry = Entry {
+                str_form: StrForm::Text,
+                ..Entry::new(Value::Str(text.clone()))
+            };
+            cx.db().insert(key.clone(), entry);
         }
     }
     cx.dirty(1);
@@ -102,14 +114,10 @@ pub(super) fn incrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Bulk(text))
 }
 
-/// A number as INCRBYFLOAT reads it: not a number is NotFloat; an infinity would make the sum
-/// infinite, which Redis reports as such.
-fn read_long_double(b: &[u8]) -> Result<LongDouble, CmdError> {
-    match LongDouble::parse(b) {
-        Some(Parsed::Finite(v)) => Ok(v),
-        Some(Parsed::Infinite) => Err(CmdError::NanOrInfinity),
-        None => Err(CmdError::NotFloat),
-    }
+/// A number as INCRBYFLOAT reads it: not a number is NotFloat. An infinity parses; the
+/// caller reports the infinite sum it would make.
+fn read_long_double(b: &[u8]) -> Result<Parsed, CmdError> {
+    LongDouble::parse(b).ok_or(CmdError::NotFloat)
 }
 
 #[cfg(test)]
@@ -119,6 +127,15 @@ mod tests {
 
     const NOT_INT: &str = "ERR value is not an integer or out of range";
     const NOT_FLOAT: &str = "ERR value is not a valid float";
+
+    /// What OBJECT ENCODING names for `key`'s value.
+    fn encoding(s: &mut Session, key: &str) -> &'static str {
+        let now = s.now;
+        s.ks.dbs[0]
+            .get(key.as_bytes(), now)
+            .unwrap()
+            .encoding_name()
+    }
 
     #[test]
     fn incr_and_decr_start_from_zero() {
@@ -225,6 +242,31 @@ mod tests {
         s.run("SET f inf");
         assert_eq!(s.run("INCRBYFLOAT f 1"), nan_inf);
         assert_eq!(s.run("GET f"), bulk("inf"));
+    }
+
+    #[test]
+    fn incrbyfloat_text_is_never_int_encoded_but_incr_is() {
+        let mut s = Session::new();
+        assert_eq!(s.run("INCRBYFLOAT f 3"), bulk("3"));
+        assert_eq!(encoding(&mut s, "f"), "embstr");
+        s.run("SET g 2");
+        s.run("INCRBYFLOAT g 1");
+        assert_eq!(encoding(&mut s, "g"), "embstr");
+        s.run("APPEND g 0");
+        assert_eq!(encoding(&mut s, "g"), "raw");
+        assert_eq!(s.run("INCR g"), int(31));
+        assert_eq!(encoding(&mut s, "g"), "int");
+    }
+
+    #[test]
+    fn incrbyfloat_on_an_infinity_checks_the_increment_first() {
+        let mut s = Session::new();
+        s.run("SET f inf");
+        assert_eq!(s.run("INCRBYFLOAT f abc"), err(NOT_FLOAT));
+        assert_eq!(
+            s.run("INCRBYFLOAT f -inf"),
+            err("ERR increment would produce NaN or Infinity")
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::config::live::proto_max_bulk_len;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
-use crate::storage::value::Value;
+use crate::storage::value::{StrForm, Value};
 
 /// APPEND key value
 ///
@@ -30,7 +30,9 @@ pub(super) fn append(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             let mut buf = into_mut(std::mem::take(s));
             buf.extend_from_slice(tail);
             *s = buf.freeze();
-            s.len()
+            let len = s.len();
+            e.str_form = StrForm::Edited;
+            len
         }
         None => {
             cx.db()
@@ -99,7 +101,9 @@ pub(super) fn setrange(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             let mut buf = into_mut(std::mem::take(s));
             overwrite(&mut buf, offset as usize, value);
             *s = buf.freeze();
-            s.len()
+            let len = s.len();
+            e.str_form = StrForm::Edited;
+            len
         }
         None => {
             if value.is_empty() {
@@ -110,8 +114,11 @@ pub(super) fn setrange(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             let mut buf = BytesMut::new();
             overwrite(&mut buf, offset as usize, value);
             let len = buf.len();
-            cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(buf.freeze())));
+            let entry = Entry {
+                str_form: StrForm::Edited,
+                ..Entry::new(Value::Str(buf.freeze()))
+            };
+            cx.db().insert(key.clone(), entry);
             len
         }
     };
@@ -149,6 +156,31 @@ mod tests {
     use super::super::strings::testing::*;
     use super::*;
     use crate::commands::propagation::Propagation;
+
+    /// What OBJECT ENCODING names for `key`'s value.
+    fn encoding(s: &mut Session, key: &str) -> &'static str {
+        let now = s.now;
+        s.ks.dbs[0]
+            .get(key.as_bytes(), now)
+            .unwrap()
+            .encoding_name()
+    }
+
+    #[test]
+    fn edits_in_place_leave_a_raw_string_as_in_redis() {
+        let mut s = Session::new();
+        s.run("APPEND whole 12");
+        assert_eq!(encoding(&mut s, "whole"), "int");
+        s.run("APPEND whole 3");
+        assert_eq!(encoding(&mut s, "whole"), "raw");
+        s.run("SETRANGE new 0 7");
+        assert_eq!(encoding(&mut s, "new"), "raw");
+        s.run("SET old abc");
+        s.run("SETRANGE old 1 x");
+        assert_eq!(encoding(&mut s, "old"), "raw");
+        s.run("SET old abc");
+        assert_eq!(encoding(&mut s, "old"), "embstr");
+    }
 
     #[test]
     fn append_creates_and_extends_keeping_the_ttl() {

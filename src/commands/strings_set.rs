@@ -250,8 +250,8 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         (None, _) => None,
     };
     let entry = Entry {
-        value: Value::Str(req.value.clone()),
         deadline,
+        ..Entry::new(Value::Str(req.value.clone()))
     };
     cx.db().insert(req.key.clone(), entry);
     cx.dirty(1);

@@ -22,6 +22,7 @@ use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::shards::{hop, owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
+use crate::storage::value::Value;
 use crate::storage::zset::{Limits, ZSetValue};
 
 /// Which operation.
@@ -154,15 +155,17 @@ type Source = Option<Vec<(Bytes, f64)>>;
 
 /// Reads one source key on its shard: a copy of its elements, `None` when missing,
 /// `WrongType` when it holds neither a zset nor a set. A plain set reads as members with
-/// score 1, as in Redis, once sets expose their members; until then it is refused as a wrong
-/// type.
+/// score 1, as in Redis.
 fn read_source(cx: &mut ShardCtx<'_>, key: &[u8]) -> Result<Source, CmdError> {
     match cx.lookup_read(key) {
         None => Ok(None),
-        Some(e) => {
-            let z = as_zset(e)?;
-            Ok(Some(z.iter().map(|(m, s)| (m.clone(), s)).collect()))
-        }
+        Some(e) => match &e.value {
+            Value::Set(s) => Ok(Some(s.iter().map(|m| (m.to_bytes(), 1.0)).collect())),
+            _ => {
+                let z = as_zset(e)?;
+                Ok(Some(z.iter().map(|(m, s)| (m.clone(), s)).collect()))
+            }
+        },
     }
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::clock::{Deadline, UnixMillis};
 use super::table::{KeyTable, Mark, MarkCursor};
-use super::value::Value;
+use super::value::{StrForm, Value};
 
 /// Random picks RANDOMKEY makes before it stops sampling, as Redis's `dbRandomKey` does
 /// (`maxtries`).
@@ -21,6 +21,8 @@ pub struct Entry {
     pub value: Value,
     /// When the key expires; `None` = never.
     pub deadline: Option<Deadline>,
+    /// How a string value was last written (see [`StrForm`]); `Whole` for other types.
+    pub str_form: StrForm,
 }
 
 impl Entry {
@@ -29,7 +31,13 @@ impl Entry {
         Entry {
             value,
             deadline: None,
+            str_form: StrForm::Whole,
         }
+    }
+
+    /// The name `OBJECT ENCODING` reports for this entry's value.
+    pub fn encoding_name(&self) -> &'static str {
+        self.value.encoding_name_as(self.str_form)
     }
 
     /// True when the entry's deadline has passed at `now`.

@@ -25,6 +25,20 @@ pub enum Value {
     ZSet(Box<ZSetValue>),
 }
 
+/// How a string was last written. Redis remembers this in the value's encoding, so it is what
+/// `OBJECT ENCODING` tells apart beyond the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StrForm {
+    /// Stored whole (SET, MSET, INCR, APPEND to a missing key, a load): `int`, `embstr` or
+    /// `raw`, decided by the bytes.
+    #[default]
+    Whole,
+    /// Edited in place (APPEND to an existing string, SETRANGE): always `raw`.
+    Edited,
+    /// INCRBYFLOAT's text: `embstr` or `raw` by its length, never `int`.
+    Text,
+}
+
 impl Value {
     /// The name `TYPE` reports for this value.
     pub fn type_name(&self) -> &'static str {
@@ -37,13 +51,22 @@ impl Value {
         }
     }
 
-    /// The name `OBJECT ENCODING` reports, chosen the way Redis 7.0 chooses it.
+    /// The name `OBJECT ENCODING` reports, chosen the way Redis 7.0 chooses it for a value
+    /// stored whole ([`StrForm::Whole`]; see [`Value::encoding_name_as`]).
     pub fn encoding_name(&self) -> &'static str {
+        self.encoding_name_as(StrForm::Whole)
+    }
+
+    /// The name `OBJECT ENCODING` reports for a string last written as `form`; other types
+    /// ignore `form`.
+    pub fn encoding_name_as(&self, form: StrForm) -> &'static str {
         match self {
             Value::Str(b) => {
-                if b.len() <= 20 && parse_canonical_i64(b).is_some() {
+                let int =
+                    form == StrForm::Whole && b.len() <= 20 && parse_canonical_i64(b).is_some();
+                if int {
                     "int"
-                } else if b.len() <= 44 {
+                } else if b.len() <= 44 && form != StrForm::Edited {
                     "embstr"
                 } else {
                     "raw"

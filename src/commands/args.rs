@@ -168,6 +168,22 @@ pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
     Some(if neg { n.wrapping_neg() } else { n })
 }
 
+/// Normalizes `start stop` ranks (negative counts from the end) against `len`: the inclusive
+/// ranks they name, or `None` when the range is empty.
+pub fn rank_span(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 { len + stop } else { stop };
+    if start > stop || start >= len {
+        return None;
+    }
+    Some((start as usize, stop.min(len - 1) as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

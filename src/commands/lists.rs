@@ -10,6 +10,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64;
+use super::args::rank_span;
 use super::ctx::ShardCtx;
 use super::lists_move::{lmove, lmove_spread, lmpop, rpoplpush, rpoplpush_spread};
 use super::table::flags::{DENYOOM, FAST, MOVABLEKEYS, READONLY, WRITE};
@@ -310,21 +311,10 @@ fn lindex(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     Ok(list.get(index).map_or(Reply::Nil, Reply::Bulk))
 }
 
-/// `start` and `stop` (inclusive, negative from the tail) clamped to a list of `len`: the first
-/// index and the number of elements, or `None` for an empty range. Serves LRANGE and LTRIM.
+/// `start` and `stop` clamped to a list of `len`: the first index and the number of elements,
+/// or `None` for an empty range. Serves LRANGE and LTRIM.
 fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 {
-        (len + start).max(0)
-    } else {
-        start
-    };
-    let stop = if stop < 0 { len + stop } else { stop };
-    if start > stop || start >= len {
-        return None;
-    }
-    let stop = stop.min(len - 1);
-    Some((start as usize, (stop - start + 1) as usize))
+    rank_span(start, stop, len).map(|(first, last)| (first, last - first + 1))
 }
 
 /// LRANGE key start stop

@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 
-use super::args::parse_i64;
+use super::args::{parse_i64, rank_span};
 use super::ctx::{AsyncCtx, ShardCtx};
 use super::keys::with_shard_ctx;
 use super::table::CmdResult;
@@ -212,22 +212,6 @@ impl RangeReq {
             limit,
         })
     }
-}
-
-/// Normalizes `start stop` ranks (negative counts from the end) against `len`: the inclusive
-/// ranks they name, or `None` when the range is empty.
-pub(super) fn rank_span(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 {
-        (len + start).max(0)
-    } else {
-        start
-    };
-    let stop = if stop < 0 { len + stop } else { stop };
-    if start > stop || start >= len {
-        return None;
-    }
-    Some((start as usize, stop.min(len - 1) as usize))
 }
 
 /// The elements `req` selects from `z`, in reply order.

@@ -22,7 +22,7 @@ const BUFFER_GROUP: u16 = 1;
 const BUFFER_COUNT: u16 = 512;
 const BUFFER_SIZE: usize = 16 * 1024;
 /// The longest a sleeping executor waits before running glommio's timers again.
-const IDLE_WAIT: Duration = Duration::from_millis(1);
+const IDLE_WAIT: Duration = Duration::from_millis(10);
 /// The longest a busy driver keeps glommio from running its timers.
 const GLOMMIO_TURN_EVERY: Duration = Duration::from_micros(500);
 

@@ -111,9 +111,26 @@ fn redis_cli_pipe_mode_mass_inserts() {
 
 #[test]
 fn redis_benchmark_completes_without_errors() {
-    let srv = TestServer::start();
+    benchmark_without_errors(&TestServer::start());
+}
+
+/// The README's start command: the shipped `conf/tessera.conf`, here with the port and directory
+/// overridden on the command line, as a user would.
+#[test]
+fn redis_benchmark_against_the_shipped_config_completes_without_errors() {
+    if target() == Target::Redis {
+        return; // the shipped file carries Tessera's `threads` directive
+    }
+    let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/tessera.conf"))
+        .expect("conf/tessera.conf");
+    benchmark_without_errors(&TestServer::builder().config(&conf).start());
+}
+
+/// Runs the README's redis-benchmark command and checks that every test reports a rate and no
+/// error.
+fn benchmark_without_errors(srv: &TestServer) {
     let out = benchmark(
-        &srv,
+        srv,
         &[
             "-t",
             "ping,set,get,incr,mset",

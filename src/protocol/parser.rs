@@ -173,6 +173,7 @@ impl RequestParser {
     /// at the front of `buf`. Records its arguments and returns its length; `None` leaves
     /// everything untouched for the general path, which also reports every error.
     fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> Option<usize> {
+        debug_assert!(self.args.is_empty());
         let (count, mut p) = plain_count(buf, 1)?;
         let max_count = if self.auth_required {
             UNAUTH_MAX_MULTIBULK_LEN
@@ -188,7 +189,9 @@ impl RequestParser {
             limits.max_bulk_len
         };
         for _ in 0..count {
-            if *buf.get(p)? != b'$' {
+            // Incomplete or malformed: forget the arguments recorded so far, since the general
+            // path reads them again from the start.
+            if buf.get(p) != Some(&b'$') {
                 self.args.clear();
                 return None;
             }
@@ -435,6 +438,23 @@ fn parse_len(b: &[u8]) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_read_ending_right_after_a_whole_argument_does_not_repeat_it() {
+        let mut p = RequestParser::new();
+        let limits = ParseLimits::default();
+        let mut buf = BytesMut::from(&b"*3\r\n$3\r\nSET\r\n"[..]);
+        assert_eq!(p.parse(&mut buf, &limits).unwrap(), None);
+        buf.extend_from_slice(b"$1\r\nk\r\n");
+        assert_eq!(p.parse(&mut buf, &limits).unwrap(), None);
+        buf.extend_from_slice(b"$1\r\nv\r\n");
+        let argv = p.parse(&mut buf, &limits).unwrap().unwrap();
+        assert_eq!(
+            argv,
+            vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("v")]
+        );
+    }
+
     use super::*;
     use rand::rngs::SmallRng;
     use rand::{Rng, SeedableRng};

@@ -532,11 +532,7 @@ fn kill_cmd(cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 mod tests {
     use super::*;
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        line.split(' ')
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::commands::session::args as argv;
 
     fn snapshot() -> ClientSnapshot {
         let mut state = ClientState::new(

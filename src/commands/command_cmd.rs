@@ -607,11 +607,7 @@ mod tests {
         t
     }
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        line.split(' ')
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::commands::session::args as argv;
 
     #[test]
     fn get_is_described_as_redis_7_0_describes_it() {

@@ -152,11 +152,7 @@ fn help(_cx: &mut ConnCtx<'_>, _args: &[Bytes]) -> CmdResult {
 mod tests {
     use super::*;
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        line.split(' ')
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::commands::session::args as argv;
 
     #[test]
     fn set_takes_pairs_and_a_name_without_value_is_a_syntax_error() {

@@ -236,11 +236,7 @@ fn reset(cx: &mut ConnCtx<'_>, _args: &[Bytes]) -> CmdResult {
 mod tests {
     use super::*;
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        line.split(' ')
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::commands::session::args as argv;
 
     fn client() -> ClientState {
         ClientState::new(7, -1, None, None, false)

@@ -165,14 +165,6 @@ mod tests {
     const NOT_INT: &str = "ERR value is not an integer or out of range";
     const NOT_FLOAT: &str = "ERR value is not a valid float";
 
-    /// What OBJECT ENCODING would answer for `key`.
-    fn encoding(s: &mut Session, key: &str) -> crate::protocol::reply::Reply {
-        let e = s.ks.dbs[s.db]
-            .peek(key.as_bytes(), s.now)
-            .expect("key exists");
-        bulk(e.value.encoding_name())
-    }
-
     #[test]
     fn hset_counts_added_fields_and_every_pair_as_a_change() {
         let mut s = Session::new();
@@ -318,19 +310,19 @@ mod tests {
     fn a_long_value_or_too_many_fields_convert_to_a_hashtable() {
         let mut s = Session::new();
         s.run("HSET h a 1");
-        assert_eq!(encoding(&mut s, "h"), bulk("listpack"));
+        assert_eq!(bulk(s.encoding("h")), bulk("listpack"));
         let long = "x".repeat(65);
         s.run(&format!("HSET h b {long}"));
-        assert_eq!(encoding(&mut s, "h"), bulk("hashtable"));
+        assert_eq!(bulk(s.encoding("h")), bulk("hashtable"));
         s.run("HINCRBYFLOAT g f 1.123456789012345678901234567890123456789012345678901234567890");
         assert_eq!(
-            encoding(&mut s, "g"),
+            bulk(s.encoding("g")),
             bulk("listpack"),
             "the stored sum is short"
         );
         let line: Vec<String> = (0..513).map(|i| format!("f{i} {i}")).collect();
         s.run(&format!("HSET big {}", line.join(" ")));
-        assert_eq!(encoding(&mut s, "big"), bulk("hashtable"));
+        assert_eq!(bulk(s.encoding("big")), bulk("hashtable"));
         assert_eq!(s.run("HLEN big"), int(513));
     }
 }

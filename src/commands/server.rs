@@ -114,11 +114,7 @@ fn shutdown(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 mod tests {
     use super::*;
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        line.split(' ')
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    }
+    use crate::commands::session::args as argv;
 
     #[test]
     fn shutdown_words_combine_as_in_redis() {

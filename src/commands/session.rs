@@ -86,6 +86,14 @@ impl Session {
             .and_then(|(_, e)| e.deadline.map(|d| d.ms()))
     }
 
+    /// What OBJECT ENCODING answers for `key` in the selected DB (which must hold it).
+    pub fn encoding(&self, key: &str) -> &'static str {
+        self.ks.dbs[self.db]
+            .peek(key.as_bytes(), self.now)
+            .expect("the key is stored")
+            .encoding_name()
+    }
+
     /// Whether `key` is stored in DB `db`, expired or not.
     pub fn stored(&self, db: usize, key: &str) -> bool {
         self.ks.dbs[db]

@@ -128,15 +128,6 @@ mod tests {
     const NOT_INT: &str = "ERR value is not an integer or out of range";
     const NOT_FLOAT: &str = "ERR value is not a valid float";
 
-    /// What OBJECT ENCODING names for `key`'s value.
-    fn encoding(s: &mut Session, key: &str) -> &'static str {
-        let now = s.now;
-        s.ks.dbs[0]
-            .get(key.as_bytes(), now)
-            .unwrap()
-            .encoding_name()
-    }
-
     #[test]
     fn incr_and_decr_start_from_zero() {
         let mut s = Session::new();
@@ -248,14 +239,14 @@ mod tests {
     fn incrbyfloat_text_is_never_int_encoded_but_incr_is() {
         let mut s = Session::new();
         assert_eq!(s.run("INCRBYFLOAT f 3"), bulk("3"));
-        assert_eq!(encoding(&mut s, "f"), "embstr");
+        assert_eq!(s.encoding("f"), "embstr");
         s.run("SET g 2");
         s.run("INCRBYFLOAT g 1");
-        assert_eq!(encoding(&mut s, "g"), "embstr");
+        assert_eq!(s.encoding("g"), "embstr");
         s.run("APPEND g 0");
-        assert_eq!(encoding(&mut s, "g"), "raw");
+        assert_eq!(s.encoding("g"), "raw");
         assert_eq!(s.run("INCR g"), int(31));
-        assert_eq!(encoding(&mut s, "g"), "int");
+        assert_eq!(s.encoding("g"), "int");
     }
 
     #[test]

@@ -157,29 +157,20 @@ mod tests {
     use super::*;
     use crate::commands::propagation::Propagation;
 
-    /// What OBJECT ENCODING names for `key`'s value.
-    fn encoding(s: &mut Session, key: &str) -> &'static str {
-        let now = s.now;
-        s.ks.dbs[0]
-            .get(key.as_bytes(), now)
-            .unwrap()
-            .encoding_name()
-    }
-
     #[test]
     fn edits_in_place_leave_a_raw_string_as_in_redis() {
         let mut s = Session::new();
         s.run("APPEND whole 12");
-        assert_eq!(encoding(&mut s, "whole"), "int");
+        assert_eq!(s.encoding("whole"), "int");
         s.run("APPEND whole 3");
-        assert_eq!(encoding(&mut s, "whole"), "raw");
+        assert_eq!(s.encoding("whole"), "raw");
         s.run("SETRANGE new 0 7");
-        assert_eq!(encoding(&mut s, "new"), "raw");
+        assert_eq!(s.encoding("new"), "raw");
         s.run("SET old abc");
         s.run("SETRANGE old 1 x");
-        assert_eq!(encoding(&mut s, "old"), "raw");
+        assert_eq!(s.encoding("old"), "raw");
         s.run("SET old abc");
-        assert_eq!(encoding(&mut s, "old"), "embstr");
+        assert_eq!(s.encoding("old"), "embstr");
     }
 
     #[test]

@@ -408,9 +408,7 @@ mod tests {
     use crate::commands::propagation::Propagation;
     use crate::storage::keyspace::Keyspace;
 
-    fn argv(line: &str) -> Vec<Bytes> {
-        args(line)
-    }
+    use crate::commands::session::args as argv;
 
     #[test]
     fn sinter_sunion_sdiff_on_one_shard() {

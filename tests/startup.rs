@@ -90,8 +90,22 @@ fn a_limit_it_may_not_raise_is_refused_with_a_clear_message() {
         eprintln!("skipped: needs root and setpriv to run the server as an unprivileged user");
         return;
     }
+    // The unprivileged user may not reach the build directory (a checkout under a private
+    // directory), so it runs a copy from a directory it can enter.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("tessera-startup")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("tessera-server");
+    std::fs::copy(BIN, &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let port = reserve_port();
-    let script = format!("ulimit -S -l 64 && ulimit -H -l 64 && exec {BIN} --port {port} --bind 127.0.0.1 --threads 2 --save '' --dir /tmp");
+    let script = format!(
+        "ulimit -S -l 64 && ulimit -H -l 64 && exec {} --port {port} --bind 127.0.0.1 --threads 2 --save '' --dir /tmp",
+        bin.display()
+    );
     let out = Command::new("setpriv")
         .args([
             "--reuid=65534",

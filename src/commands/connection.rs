@@ -229,6 +229,8 @@ fn reset(cx: &mut ConnCtx<'_>, _args: &[Bytes]) -> CmdResult {
     c.name = Bytes::new();
     c.flags = "N";
     c.authenticated = settings::requirepass().is_none();
+    c.multi = None;
+    crate::server::transaction::unwatch_all(c.id);
     Ok(Reply::status("RESET"))
 }
 

@@ -100,4 +100,6 @@ pub struct AsyncCtx {
     pub shard: ShardId,
     /// The caller's protocol version (2 or 3).
     pub resp: u8,
+    /// True when the command runs inside EXEC: it must not block.
+    pub in_exec: bool,
 }

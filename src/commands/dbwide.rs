@@ -312,6 +312,7 @@ fn parse_flush_mode(argv: &[Bytes]) -> Result<FlushMode, CmdError> {
 /// Deletes every key of DB `db` (`Some`) or of every DB (`None`) on this shard, and counts each
 /// deleted key as a change, as Redis does. Returns how many keys it deleted.
 pub(crate) fn flush_shard(ks: &mut Keyspace, db: Option<usize>) -> u64 {
+    crate::server::watch::touch_existing(ks, db);
     let mut removed = 0;
     for (i, d) in ks.dbs.iter_mut().enumerate() {
         if db.is_none_or(|db| db == i) {

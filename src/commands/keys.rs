@@ -67,9 +67,18 @@ pub(crate) fn with_shard_ctx<R>(
     now: UnixMillis,
     f: impl FnOnce(&mut ShardCtx<'_>) -> R,
 ) -> R {
+    let dirty = ks.stats.dirty;
     let mut out = Propagation::default();
-    let mut cx = ShardCtx::new(ks, db, now, &mut out);
-    f(&mut cx)
+    let r = f(&mut ShardCtx::new(ks, db, now, &mut out));
+    // Which keys `f` changed is not known here; watchers and waiters of the DB take it that
+    // any of theirs may have.
+    crate::server::key_events::after_command(
+        ks,
+        db,
+        dirty,
+        crate::server::key_events::Changed::SomeOf,
+    );
+    r
 }
 
 /// Looks `key` up for writing in DB `db` instead of the selected one (MOVE, COPY … DB): lazy

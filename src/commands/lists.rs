@@ -12,8 +12,9 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::args::rank_span;
 use super::ctx::ShardCtx;
+use super::lists_blocking::{blmove, blmpop, blpop, brpop, brpoplpush};
 use super::lists_move::{lmove, lmove_spread, lmpop, rpoplpush, rpoplpush_spread};
-use super::table::flags::{DENYOOM, FAST, MOVABLEKEYS, READONLY, WRITE};
+use super::table::flags::{BLOCKING, DENYOOM, FAST, MOVABLEKEYS, NOSCRIPT, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, CrossShard, Handler, KeySpec};
 use crate::config::live::{threshold, Threshold};
 use crate::protocol::error::CmdError;
@@ -23,7 +24,7 @@ use crate::storage::list::{End, Fill, ListValue};
 use crate::storage::value::Value;
 
 /// Registers the list family. Arity, flags and key positions are those `COMMAND INFO` shows on
-/// Redis 7.0. The blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) are not here.
+/// Redis 7.0.
 #[rustfmt::skip]
 pub fn register(t: &mut CommandTable) {
     use CrossShard::Custom;
@@ -52,6 +53,14 @@ pub fn register(t: &mut CommandTable) {
     t.add_cross("lmove",         5, WRITE | DENYOOM,     TWO,   Shard(lmove),     Custom(lmove_spread));
     // The keys of LMPOP follow its numkeys argument, so it finds their shards itself.
     t.add(      "lmpop",        -4, WRITE | MOVABLEKEYS, KeySpec::NONE, Async(lmpop));
+
+    // The blocking forms find their keys' shards themselves, and may wait.
+    const BLOCK: u32 = WRITE | NOSCRIPT | BLOCKING;
+    t.add("blpop",      -3, BLOCK,                        KeySpec::range(1, -2, 1), Async(blpop));
+    t.add("brpop",      -3, BLOCK,                        KeySpec::range(1, -2, 1), Async(brpop));
+    t.add("brpoplpush",  4, BLOCK | DENYOOM,              TWO,                      Async(brpoplpush));
+    t.add("blmove",      6, BLOCK | DENYOOM,              TWO,                      Async(blmove));
+    t.add("blmpop",     -5, WRITE | BLOCKING | MOVABLEKEYS, KeySpec::NONE,          Async(blmpop));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,7 +542,16 @@ mod tests {
         assert_eq!(info("lmove"), (5, WRITE | DENYOOM, 1, 2, 1));
         assert_eq!(info("rpoplpush"), (3, WRITE | DENYOOM, 1, 2, 1));
         assert_eq!(info("lmpop"), (-4, WRITE | MOVABLEKEYS, 0, 0, 0));
-        assert_eq!(t.len(), 17);
+        assert_eq!(info("blpop"), (-3, WRITE | NOSCRIPT | BLOCKING, 1, -2, 1));
+        assert_eq!(
+            info("blmove"),
+            (6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, 1, 2, 1)
+        );
+        assert_eq!(
+            info("blmpop"),
+            (-5, WRITE | BLOCKING | MOVABLEKEYS, 0, 0, 0)
+        );
+        assert_eq!(t.len(), 22);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::storage::list::{End, ListValue};
 // LMOVE, RPOPLPUSH
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
-fn parse_lmove(argv: &[Bytes]) -> Result<(End, End), CmdError> {
+pub(super) fn parse_lmove(argv: &[Bytes]) -> Result<(End, End), CmdError> {
     Ok((parse_end(&argv[3])?, parse_end(&argv[4])?))
 }
 
@@ -51,7 +51,13 @@ pub(super) fn rpoplpush(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// then the destination's type, and only then a change. The element is pushed before it is
 /// popped, so a list moved onto itself is never empty in between and keeps its deadline.
 /// `move_across` runs the same three steps on two shards.
-fn move_generic(cx: &mut ShardCtx<'_>, src: &Bytes, dst: &Bytes, from: End, to: End) -> CmdResult {
+pub(super) fn move_generic(
+    cx: &mut ShardCtx<'_>,
+    src: &Bytes,
+    dst: &Bytes,
+    from: End,
+    to: End,
+) -> CmdResult {
     let Some(value) = move_peek_source(cx, src, from)? else {
         cx.out.suppress();
         return Ok(Reply::Nil);
@@ -74,7 +80,7 @@ fn move_peek_source(
 
 /// Step two, on the destination's shard: WRONGTYPE when `dst` holds another type, else pushes
 /// `value` at `to`, creating the list when absent.
-fn move_push_dest(
+pub(super) fn move_push_dest(
     cx: &mut ShardCtx<'_>,
     dst: &Bytes,
     value: &[u8],
@@ -120,7 +126,7 @@ pub(super) fn rpoplpush_spread(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<Cmd
 /// `move_generic` for two keys on two shards, atomic under a transaction on both: one hop reads
 /// the element, one checks the destination and pushes, one pops. No client sees the element in
 /// both lists or in neither.
-async fn move_across(cx: AsyncCtx, argv: Vec<Bytes>, from: End, to: End) -> CmdResult {
+pub(super) async fn move_across(cx: AsyncCtx, argv: Vec<Bytes>, from: End, to: End) -> CmdResult {
     let (src, dst) = (argv[1].clone(), argv[2].clone());
     let (src_shard, dst_shard) = (owner_of(&src), owner_of(&dst));
     let (db, now) = (cx.db, UnixMillis::now());
@@ -154,19 +160,19 @@ async fn move_across(cx: AsyncCtx, argv: Vec<Bytes>, from: End, to: End) -> CmdR
 
 /// The arguments of LMPOP after its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct LmpopArgs {
+pub(super) struct LmpopArgs {
     /// The keys, in the order they are tried.
-    keys: Vec<Bytes>,
+    pub(super) keys: Vec<Bytes>,
     /// The end elements are popped from.
-    end: End,
+    pub(super) end: End,
     /// At most this many elements are popped (1 by default).
-    count: usize,
+    pub(super) count: usize,
 }
 
 impl LmpopArgs {
     /// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]`, in Redis's order: numkeys, then
     /// whether the end word is there, then the end word, then the options.
-    fn parse(argv: &[Bytes]) -> Result<LmpopArgs, CmdError> {
+    pub(super) fn parse(argv: &[Bytes]) -> Result<LmpopArgs, CmdError> {
         let numkeys = parse_i64(&argv[1])
             .filter(|&n| n >= 1)
             .ok_or_else(errors::numkeys)?;
@@ -237,7 +243,7 @@ pub(super) fn lmpop(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 }
 
 /// `[key, [elements]]`, or a nil array when nothing was popped.
-fn mpop_reply(popped: Option<(Bytes, Vec<Bytes>)>) -> Reply {
+pub(super) fn mpop_reply(popped: Option<(Bytes, Vec<Bytes>)>) -> Reply {
     match popped {
         Some((key, items)) => Reply::Array(vec![Reply::Bulk(key), Reply::bulk_array(items)]),
         None => Reply::NilArray,
@@ -248,7 +254,7 @@ fn mpop_reply(popped: Option<(Bytes, Vec<Bytes>)>) -> Reply {
 /// exists, stopping with WRONGTYPE at a key of another type met first. Propagates as
 /// `LPOP|RPOP key n` with the number popped, so replicas pop from the same key whatever their
 /// own lists hold.
-fn mpop_keys(
+pub(super) fn mpop_keys(
     cx: &mut ShardCtx<'_>,
     keys: &[Bytes],
     end: End,

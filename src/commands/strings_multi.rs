@@ -10,7 +10,6 @@ use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 
 use super::ctx::{AsyncCtx, ShardCtx};
-use super::propagation::Propagation;
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
@@ -100,8 +99,7 @@ fn on_shard<R>(
     now: UnixMillis,
     f: impl FnOnce(&mut ShardCtx<'_>) -> R,
 ) -> R {
-    let mut out = Propagation::default();
-    f(&mut ShardCtx::new(ks, db, now, &mut out))
+    super::keys::with_shard_ctx(ks, db, now, f)
 }
 
 /// Pairs need an odd argc (the name plus key/value pairs); the table's arity cannot say so.
@@ -130,6 +128,7 @@ fn store_pairs(cx: &mut ShardCtx<'_>, pairs: &[Bytes]) {
 mod tests {
     use super::super::strings::testing::*;
     use super::*;
+    use crate::commands::propagation::Propagation;
 
     #[test]
     fn mget_answers_nil_for_missing_keys() {

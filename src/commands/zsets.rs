@@ -14,8 +14,9 @@ use bytes::Bytes;
 
 use super::args::{parse_f64, ArgCursor};
 use super::ctx::ShardCtx;
-use super::table::flags::{DENYOOM, FAST, MOVABLEKEYS, READONLY, WRITE};
+use super::table::flags::{BLOCKING, DENYOOM, FAST, MOVABLEKEYS, NOSCRIPT, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, CrossShard, Handler, KeySpec};
+use super::zsets_blocking::{bzmpop, bzpopmax, bzpopmin};
 use super::zsets_ops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore};
 use super::zsets_pop::{zmpop, zpopmax, zpopmin, zrandmember, zscan};
 use super::zsets_range::{
@@ -73,6 +74,12 @@ pub fn register(t: &mut CommandTable) {
 
     //           name           arity  flags              keys  handler             keys on several shards
     t.add_cross("zrangestore",    -5,  WRITE | DENYOOM,   TWO,  Shard(zrangestore), CrossShard::Custom(zrangestore_spread));
+
+    // The blocking forms find their keys' shards themselves, and may wait.
+    const BLOCK: u32 = WRITE | NOSCRIPT | BLOCKING;
+    t.add("bzpopmin",             -3,  BLOCK | FAST,  KeySpec::range(1, -2, 1),  Async(bzpopmin));
+    t.add("bzpopmax",             -3,  BLOCK | FAST,  KeySpec::range(1, -2, 1),  Async(bzpopmax));
+    t.add("bzmpop",               -5,  WRITE | BLOCKING | MOVABLEKEYS,  NONE,    Async(bzmpop));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,7 +462,15 @@ mod tests {
             (-4, WRITE | DENYOOM | MOVABLEKEYS, 1, 1, 1)
         );
         assert_eq!(info("zrange"), (-4, READONLY, 1, 1, 1));
-        assert_eq!(crate::commands::session::registered(super::register), 32);
+        assert_eq!(
+            info("bzpopmin"),
+            (-3, WRITE | NOSCRIPT | BLOCKING | FAST, 1, -2, 1)
+        );
+        assert_eq!(
+            info("bzmpop"),
+            (-5, WRITE | BLOCKING | MOVABLEKEYS, 0, 0, 0)
+        );
+        assert_eq!(crate::commands::session::registered(super::register), 35);
     }
 
     #[test]

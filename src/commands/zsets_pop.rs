@@ -72,7 +72,7 @@ fn zpop_command(cx: &mut ShardCtx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
 /// Removes up to `count` elements from one end of the zset at `key` and returns them in pop
 /// order; `None` when the key is missing. Deletes the key when it empties; counts one change
 /// per element.
-fn pop_generic(
+pub(super) fn pop_generic(
     cx: &mut ShardCtx<'_>,
     key: &[u8],
     count: u64,
@@ -100,16 +100,16 @@ fn pop_generic(
 
 /// ZMPOP's arguments after the name.
 #[derive(Debug, Clone, PartialEq)]
-struct MpopArgs {
-    keys: Vec<Bytes>,
-    max: bool,
-    count: u64,
+pub(super) struct MpopArgs {
+    pub(super) keys: Vec<Bytes>,
+    pub(super) max: bool,
+    pub(super) count: u64,
 }
 
 impl MpopArgs {
     /// Parses `numkeys key [key ...] MIN | MAX [COUNT count]`, with Redis's errors: a numkeys
     /// below 1 (or not a number), a missing or unknown MIN/MAX, a COUNT below 1.
-    fn parse(argv: &[Bytes]) -> Result<MpopArgs, CmdError> {
+    pub(super) fn parse(argv: &[Bytes]) -> Result<MpopArgs, CmdError> {
         let numkeys = parse_i64(&argv[1])
             .filter(|&n| n >= 1)
             .ok_or_else(|| CmdError::custom("ERR numkeys should be greater than 0"))?;
@@ -147,7 +147,7 @@ impl MpopArgs {
 }
 
 /// What ZMPOP found on one shard: the key it popped from and the elements, or nothing.
-type Mpopped = Option<(Bytes, Vec<(Bytes, f64)>)>;
+pub(super) type Mpopped = Option<(Bytes, Vec<(Bytes, f64)>)>;
 
 /// Pops from the first of `keys` (all on this shard) that holds a zset. A key holding another
 /// type, met before that, is an error.
@@ -200,19 +200,24 @@ pub(super) fn zmpop(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
             }
             found
         };
-        Ok(match found {
-            None => Reply::NilArray,
-            Some((key, popped)) => Reply::Array(vec![
-                Reply::Bulk(key),
-                Reply::Array(
-                    popped
-                        .into_iter()
-                        .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
-                        .collect(),
-                ),
-            ]),
-        })
+        Ok(mpop_reply(found))
     })
+}
+
+/// `[key, [[member, score], ...]]`, or a null array when nothing was popped.
+pub(super) fn mpop_reply(found: Mpopped) -> Reply {
+    match found {
+        None => Reply::NilArray,
+        Some((key, popped)) => Reply::Array(vec![
+            Reply::Bulk(key),
+            Reply::Array(
+                popped
+                    .into_iter()
+                    .map(|(m, s)| Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]))
+                    .collect(),
+            ),
+        ]),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

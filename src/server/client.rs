@@ -42,6 +42,10 @@ pub struct ClientState {
     pub close_after_reply: bool,
     /// CLIENT NO-EVICT / replica / master flags shown by CLIENT LIST (`N` = none).
     pub flags: &'static str,
+    /// The queued commands while the client is in MULTI.
+    pub multi: Option<super::transaction::Queued>,
+    /// True while EXEC runs this client's queued commands (blocking commands do not block).
+    pub in_exec: bool,
 }
 
 impl ClientState {
@@ -70,6 +74,8 @@ impl ClientState {
             lib_ver: Bytes::new(),
             close_after_reply: false,
             flags: "N",
+            multi: None,
+            in_exec: false,
         }
     }
 }

@@ -48,6 +48,22 @@ enum Next {
     Idle,
     /// A command must wait; its future answers it.
     Wait(futures_lite::future::BoxedLocal<CmdResult>),
+    /// EXEC must lock other shards first.
+    Exec(Vec<Vec<Bytes>>),
+}
+
+impl Next {
+    /// The future that answers the waiting command, for connection `conn`.
+    fn into_future(self, conn: &ConnRef) -> Option<futures_lite::future::BoxedLocal<CmdResult>> {
+        match self {
+            Next::Idle => None,
+            Next::Wait(f) => Some(f),
+            Next::Exec(commands) => Some(Box::pin(super::transaction::exec_locked(
+                conn.clone(),
+                commands,
+            ))),
+        }
+    }
 }
 
 thread_local! {
@@ -119,6 +135,7 @@ impl Conn {
             match step {
                 Step::Reply(r) => self.write(&r),
                 Step::Wait(f) => return Next::Wait(f),
+                Step::Exec(commands) => return Next::Exec(commands),
             }
         }
     }
@@ -127,6 +144,8 @@ impl Conn {
 /// Forgets a closed connection.
 pub fn unregister(client_id: u64) {
     REGISTRY.with(|r| r.borrow_mut().remove(&client_id));
+    super::blocking::unblock(client_id, None);
+    super::transaction::unwatch_all(client_id);
 }
 
 /// Every open connection of this executor.
@@ -161,7 +180,8 @@ pub fn process(conn: &ConnRef) {
     if c.busy {
         return;
     }
-    if let Next::Wait(f) = c.run_ready() {
+    let next = c.run_ready();
+    if let Some(f) = next.into_future(conn) {
         c.busy = true;
         drop(c);
         glommio::spawn_local(run_waiting(conn.clone(), f)).detach();
@@ -181,9 +201,9 @@ async fn run_waiting(conn: ConnRef, mut pending: futures_lite::future::BoxedLoca
             c.write(&reply);
             c.run_ready()
         };
-        match next {
-            Next::Wait(f) => pending = f,
-            Next::Idle => break,
+        match next.into_future(&conn) {
+            Some(f) => pending = f,
+            None => break,
         }
     }
     let token = {

@@ -10,12 +10,16 @@ use futures_lite::future::BoxedLocal;
 use std::collections::BTreeMap;
 
 use super::client::ClientState;
+use super::key_events::{self, Changed};
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::{hop, owner_of, MultiShard, ShardId};
 use super::shared::shared;
+use super::transaction;
 use crate::commands::ctx::{AsyncCtx, ConnCtx, ShardCtx};
 use crate::commands::propagation::Propagation;
-use crate::commands::table::{flags, CmdResult, CommandSpec, CrossShard, Handler, ShardFn};
+use crate::commands::table::{
+    flags, CmdResult, CommandSpec, CrossShard, Handler, KeySpec, ShardFn,
+};
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::UnixMillis;
@@ -27,6 +31,8 @@ pub enum Step {
     Reply(Reply),
     /// The command must wait; the future yields its reply.
     Wait(BoxedLocal<CmdResult>),
+    /// EXEC of commands that need shards this executor must lock first.
+    Exec(Vec<Vec<Bytes>>),
 }
 
 /// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
@@ -99,10 +105,15 @@ fn upper(name: &'static str) -> &'static str {
 pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
     let spec = match resolve(argv) {
         Ok(s) => s,
-        Err(e) => return Step::Reply(Reply::Error(e)),
+        Err(e) => return refuse(client, e),
     };
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
-        return Step::Reply(Reply::Error(CmdError::NoAuth));
+        return refuse(client, CmdError::NoAuth);
+    }
+    if client.multi.is_some() {
+        if let Some(step) = queue(client, spec, argv) {
+            return step;
+        }
     }
     let now = batch_now();
     client.last_cmd = spec.name;
@@ -110,6 +121,12 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
     let l = local();
     l.stats.borrow_mut().commands_processed += 1;
     match spec.handler {
+        Handler::Conn(_) if spec.name == "exec" && client.multi.is_some() => {
+            match transaction::exec_now(client) {
+                Ok(reply) => Step::Reply(reply),
+                Err(commands) => Step::Exec(commands),
+            }
+        }
         Handler::Conn(f) => {
             let mut cx = ConnCtx {
                 client,
@@ -128,20 +145,52 @@ fn async_ctx(client: &ClientState) -> AsyncCtx {
         db: client.db,
         shard: local().id,
         resp: client.resp,
+        in_exec: client.in_exec,
     }
 }
 
-/// Runs a shard handler on `ks` with a fresh propagation record.
+/// Answers a command refused before it ran; in MULTI, the refusal also dooms the transaction.
+fn refuse(client: &mut ClientState, e: CmdError) -> Step {
+    if let Some(q) = &mut client.multi {
+        q.failed = true;
+    }
+    Step::Reply(Reply::Error(e))
+}
+
+/// In MULTI: queues the command and answers QUEUED, or refuses it. `None` for the commands
+/// that run at once even in MULTI.
+fn queue(client: &mut ClientState, spec: &CommandSpec, argv: &mut Vec<Bytes>) -> Option<Step> {
+    match spec.name {
+        "exec" | "discard" | "multi" | "quit" | "reset" => None,
+        "watch" => Some(Step::Reply(Reply::Error(CmdError::custom(
+            "ERR WATCH inside MULTI is not allowed",
+        )))),
+        _ => {
+            let q = client.multi.as_mut().expect("called in MULTI");
+            q.commands.push(std::mem::take(argv));
+            Some(Step::Reply(Reply::status("QUEUED")))
+        }
+    }
+}
+
+/// Runs a shard handler on `ks` with a fresh propagation record, then tells watchers and
+/// blocked clients about the keys (at `keys`) it changed.
 pub fn run_on(
     ks: &mut Keyspace,
     f: ShardFn,
+    keys: KeySpec,
     db: usize,
     now: UnixMillis,
     argv: &[Bytes],
 ) -> CmdResult {
+    let dirty = ks.stats.dirty;
     let mut out = Propagation::default();
-    let mut cx = ShardCtx::new(ks, db, now, &mut out);
-    f(&mut cx, argv)
+    let r = f(&mut ShardCtx::new(ks, db, now, &mut out), argv);
+    if ks.stats.dirty != dirty {
+        let mut changed = keys.positions(argv.len()).map(|p| &argv[p]);
+        key_events::after_command(ks, db, dirty, Changed::Keys(&mut changed));
+    }
+    r
 }
 
 fn route(
@@ -189,12 +238,12 @@ fn route(
     }
     let target = owner.unwrap_or(me);
     if target == me && local().gate.borrow().is_free() {
-        return Step::Reply(with_keyspace(|ks| run_on(ks, f, db, now, argv)).into());
+        return Step::Reply(with_keyspace(|ks| run_on(ks, f, spec.keys, db, now, argv)).into());
     }
     let argv = std::mem::take(argv);
     Step::Wait(Box::pin(async move {
         hop(target, move |ks| {
-            run_on(ks, f, db, UnixMillis::now(), &argv)
+            run_on(ks, f, k, db, UnixMillis::now(), &argv)
         })
         .await
     }))
@@ -229,7 +278,9 @@ async fn run_split(
     for (shard, (idx, mut sub)) in groups {
         sub.extend_from_slice(suffix);
         let r = tx
-            .run(shard, move |ks| run_on(ks, f, db, UnixMillis::now(), &sub))
+            .run(shard, move |ks| {
+                run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
+            })
             .await;
         replies.push((idx, r));
     }

@@ -1,6 +1,7 @@
 //! Executors, core pinning, listeners, the connection loop, shard routing and multi-shard
 //! transactions.
 
+pub mod blocking;
 pub mod client;
 pub mod connection;
 pub mod dispatch;
@@ -9,6 +10,7 @@ pub mod expiry;
 pub mod gate;
 pub mod idle_clients;
 pub mod info;
+pub mod key_events;
 pub mod net;
 pub mod probes;
 pub mod process;
@@ -18,3 +20,5 @@ pub mod shared;
 pub mod signals;
 pub mod stats;
 pub mod switches;
+pub mod transaction;
+pub mod watch;

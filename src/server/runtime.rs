@@ -8,6 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -284,6 +285,9 @@ where
     R: Send + 'static,
     F: FnOnce(&mut Keyspace) -> R + Send + 'static,
 {
+    if let Some(tx) = ambient_covering(&[shard]) {
+        return tx_run(&tx, shard, f).await;
+    }
     let l = local();
     if shard == l.id {
         wait_gate_free().await;
@@ -303,6 +307,52 @@ where
 /// Identifies a multi-shard transaction's locks.
 pub struct TxHandle {
     id: TxId,
+}
+
+thread_local! {
+    /// The transaction whose future this executor is polling right now, with its shards: hops
+    /// and locks inside it (the commands of an EXEC) use its locks instead of waiting for them.
+    static AMBIENT: RefCell<Option<(TxId, Rc<[ShardId]>)>> = const { RefCell::new(None) };
+}
+
+/// The ambient transaction, when it holds every one of `shards`.
+pub(crate) fn ambient_covering(shards: &[ShardId]) -> Option<TxHandle> {
+    AMBIENT.with(|a| {
+        let a = a.borrow();
+        let (id, held) = a.as_ref()?;
+        shards
+            .iter()
+            .all(|s| held.contains(s))
+            .then_some(TxHandle { id: *id })
+    })
+}
+
+/// Polls `inner` with `tx` (holding `shards`) as the ambient transaction.
+pub(crate) struct InTx<F> {
+    tx: TxId,
+    shards: Rc<[ShardId]>,
+    inner: Pin<Box<F>>,
+}
+
+impl<F> InTx<F> {
+    pub(crate) fn new(tx: &TxHandle, shards: &[ShardId], inner: F) -> InTx<F> {
+        InTx {
+            tx: tx.id,
+            shards: shards.into(),
+            inner: Box::pin(inner),
+        }
+    }
+}
+
+impl<F: Future> Future for InTx<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mine = Some((self.tx, self.shards.clone()));
+        let prev = AMBIENT.with(|a| a.replace(mine));
+        let r = self.inner.as_mut().poll(cx);
+        AMBIENT.with(|a| *a.borrow_mut() = prev);
+        r
+    }
 }
 
 pub(crate) async fn tx_lock(shards: &[ShardId]) -> TxHandle {

@@ -89,6 +89,8 @@ where
 pub struct MultiShard {
     shards: Vec<ShardId>,
     inner: super::runtime::TxHandle,
+    /// Borrowed from the ambient transaction (inside EXEC): its owner releases the locks.
+    borrowed: bool,
 }
 
 impl MultiShard {
@@ -96,8 +98,19 @@ impl MultiShard {
     pub async fn lock(mut shards: Vec<ShardId>) -> MultiShard {
         shards.sort_unstable();
         shards.dedup();
+        if let Some(inner) = super::runtime::ambient_covering(&shards) {
+            return MultiShard {
+                shards,
+                inner,
+                borrowed: true,
+            };
+        }
         let inner = super::runtime::tx_lock(&shards).await;
-        MultiShard { shards, inner }
+        MultiShard {
+            shards,
+            inner,
+            borrowed: false,
+        }
     }
 
     /// Locks every shard.
@@ -135,11 +148,19 @@ impl MultiShard {
 
     /// Releases the locks. Dropping a `MultiShard` releases them too.
     pub fn release(self) {}
+
+    /// Runs `f` inside this transaction: the hops and multi-shard locks it takes on the locked
+    /// shards run under this transaction's locks instead of waiting for them.
+    pub async fn within<F: std::future::Future>(&self, f: F) -> F::Output {
+        super::runtime::InTx::new(&self.inner, &self.shards, f).await
+    }
 }
 
 impl Drop for MultiShard {
     fn drop(&mut self) {
-        super::runtime::tx_release(&self.inner, &self.shards);
+        if !self.borrowed {
+            super::runtime::tx_release(&self.inner, &self.shards);
+        }
     }
 }
 

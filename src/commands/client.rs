@@ -37,6 +37,7 @@ pub fn register(t: &mut CommandTable) {
         sub("client|info",           2,  SELF,            KeySpec::NONE, Async(info)),
         sub("client|list",          -2,  OTHERS,          KeySpec::NONE, Async(list)),
         sub("client|kill",          -3,  OTHERS,          KeySpec::NONE, Async(kill_cmd)),
+        sub("client|unblock",       -3,  OTHERS,          KeySpec::NONE, Async(unblock)),
         sub("client|setname",        3,  SELF,            KeySpec::NONE, Conn(setname)),
         sub("client|getname",        2,  SELF,            KeySpec::NONE, Conn(getname)),
         sub("client|setinfo",        4,  SELF,            KeySpec::NONE, Conn(setinfo)),
@@ -496,6 +497,44 @@ impl KillArgs {
             filter: f,
         })
     }
+}
+
+/// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+///
+/// Ends the wait of a client blocked in a blocking command, wherever it is connected: as if its
+/// timeout fired, or with an UNBLOCKED error. Replies 1 when it was blocked, else 0.
+fn unblock(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
+    Box::pin(async move {
+        let id = crate::commands::args::parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
+        let as_error = match args.get(3) {
+            None => false,
+            Some(r) if r.eq_ignore_ascii_case(b"timeout") => false,
+            Some(r) if r.eq_ignore_ascii_case(b"error") => true,
+            Some(_) => {
+                return Err(CmdError::custom(
+                    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                ))
+            }
+        };
+        if args.len() > 4 {
+            return Err(CmdError::custom(
+                "ERR unknown subcommand or wrong number of arguments for 'unblock'. Try CLIENT HELP.",
+            ));
+        }
+        let Ok(id) = u64::try_from(id) else {
+            return Ok(Reply::Int(0));
+        };
+        let unblocked = on_all_shards(move |_ks| {
+            let reply = as_error.then(|| {
+                Err(CmdError::custom(
+                    "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+                ))
+            });
+            crate::server::blocking::unblock(id, reply)
+        })
+        .await;
+        Ok(Reply::Int(unblocked.into_iter().any(|u| u) as i64))
+    })
 }
 
 /// CLIENT KILL <ip:port | <option> <value> [<option> <value> ...]>

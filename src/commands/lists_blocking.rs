@@ -99,8 +99,18 @@ pub(super) fn brpoplpush(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult
     })
 }
 
+/// What BLMOVE answers when it moved nothing: a null array when it timed out (as every blocking
+/// command does), a null bulk inside EXEC (as LMOVE would).
+fn not_moved(cx: &AsyncCtx) -> Reply {
+    if cx.in_exec {
+        Reply::Nil
+    } else {
+        Reply::NilArray
+    }
+}
+
 /// Moves one element from `from` of the source to `to` of the destination and replies with
-/// it; nil on timeout.
+/// it.
 async fn bmove(
     cx: AsyncCtx,
     argv: Vec<Bytes>,
@@ -121,7 +131,7 @@ async fn bmove(
         });
         return Ok(match block_on(&cx, vec![src], timeout, try_key).await? {
             Some(s) => s.reply?,
-            None => Reply::Nil,
+            None => not_moved(&cx),
         });
     }
     let moved = move_across(cx.clone(), argv, from, to).await?;
@@ -143,7 +153,7 @@ async fn bmove(
         }))
     });
     let Some(s) = block_on(&cx, vec![src], timeout, try_key).await? else {
-        return Ok(Reply::Nil);
+        return Ok(not_moved(&cx));
     };
     if let Some(item) = s.carry {
         let db = cx.db;

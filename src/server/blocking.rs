@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::runtime::{local, note_activity, ring};
+use super::runtime::{deliver, local};
 use super::shards::ShardId;
 use crate::commands::ctx::ShardCtx;
 use crate::commands::propagation::Propagation;
@@ -81,11 +81,9 @@ impl Waiter {
         }
         st.closed = true;
         st.outcome = outcome;
-        if let Some(n) = st.notify.take() {
-            let _ = n.send(());
-        }
+        let notify = st.notify.take();
         drop(st);
-        wake(self.origin);
+        notify_waiter(self.origin, notify);
         true
     }
 
@@ -94,11 +92,12 @@ impl Waiter {
     }
 }
 
-fn wake(shard: ShardId) {
-    if shard == local().id {
-        note_activity();
-    } else {
-        ring(shard);
+/// Wakes the waiting task, on its own executor.
+fn notify_waiter(origin: ShardId, notify: Option<oneshot::Sender<()>>) {
+    if let Some(n) = notify {
+        deliver(origin, move || {
+            let _ = n.send(());
+        });
     }
 }
 
@@ -207,11 +206,9 @@ fn serve_key(ks: &mut Keyspace, db: usize, key: Bytes) {
         }
         st.closed = true;
         st.outcome = Some(served);
-        if let Some(n) = st.notify.take() {
-            let _ = n.send(());
-        }
+        let notify = st.notify.take();
         drop(st);
-        wake(w.origin);
+        notify_waiter(w.origin, notify);
         queue.pop_front();
     }
     if !queue.is_empty() {

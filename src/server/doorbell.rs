@@ -55,6 +55,11 @@ impl Doorbell {
         self.mail.load(Ordering::Relaxed) && self.mail.swap(false, Ordering::SeqCst)
     }
 
+    /// True when mail arrived since the last `take_mail`, without taking it.
+    pub fn has_mail(&self) -> bool {
+        self.mail.load(Ordering::SeqCst)
+    }
+
     /// Rings whether or not the owner sleeps (shutdown).
     pub fn ring_always(&self) {
         self.sleeping.store(false, Ordering::SeqCst);

@@ -1,8 +1,8 @@
 //! Starting the shard executors, and what each executor owns.
 //!
 //! Owns: one glommio executor per shard, pinned to its own core; the per-executor `ShardLocal`
-//! (keyspace shard, gate, channels to the peers, counters); the hop and transaction messages and
-//! the receive loop that runs them. Nothing mutable here is shared between executors: they talk
+//! (keyspace shard, gate, counters); the mailboxes, the hop and transaction messages and
+//! the drain that runs them. Nothing mutable here is shared between executors: they talk
 //! by messages over glommio's shared channels, and wake a sleeping peer through its doorbell.
 
 use std::cell::{Cell, RefCell};
@@ -13,10 +13,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_channel::oneshot;
-use glommio::channels::shared_channel::{
-    self, ConnectedReceiver, ConnectedSender, SharedReceiver, SharedSender,
-};
 use glommio::{LocalExecutorBuilder, Placement};
+use std::sync::{Mutex, OnceLock};
 
 use super::gate::{Gate, Job, LockWaiter, TxId};
 use super::shards::ShardId;
@@ -24,9 +22,6 @@ use super::shared::{shared, Shared};
 use super::stats::ShardStats;
 use crate::storage::clock::UnixMillis;
 use crate::storage::keyspace::Keyspace;
-
-/// Capacity of each executor-to-executor channel.
-const CHANNEL_CAPACITY: usize = 4096;
 
 /// A message from one shard to another.
 pub(crate) enum ShardMsg {
@@ -41,7 +36,14 @@ pub(crate) enum ShardMsg {
     },
     /// Transaction `tx` releases this shard.
     Unlock { tx: TxId },
+    /// Runs `f` at once, whatever holds the gate: hands a result or a wake-up to a task of
+    /// this executor, so that no task is ever woken from another thread.
+    Deliver(Box<dyn FnOnce() + Send>),
 }
+
+/// One mailbox per shard: peers push, the owner's network driver drains. A plain locked vector:
+/// each push or drain holds the lock for a few instructions, and the doorbell wakes the owner.
+static MAILBOXES: OnceLock<Vec<Mutex<Vec<ShardMsg>>>> = OnceLock::new();
 
 /// What one executor owns. Created on that executor and never leaves it.
 pub(crate) struct ShardLocal {
@@ -51,8 +53,6 @@ pub(crate) struct ShardLocal {
     pub keyspace: RefCell<Keyspace>,
     /// The multi-shard lock.
     pub gate: RefCell<Gate>,
-    /// Channels to every other shard (`None` at our own index).
-    peers: std::cell::OnceCell<Vec<Option<ConnectedSender<ShardMsg>>>>,
     /// Bumped whenever work arrives by a path other than the network ring, so the network
     /// driver knows not to sleep.
     pub activity: Cell<u64>,
@@ -61,14 +61,6 @@ pub(crate) struct ShardLocal {
     pub stats: RefCell<ShardStats>,
     /// The clock as of the network driver's current turn: one read serves a whole batch.
     now: Cell<UnixMillis>,
-}
-
-impl ShardLocal {
-    /// The channels to the other shards. Connected before this executor accepts a client, so
-    /// before it can need one.
-    fn peers(&self) -> &[Option<ConnectedSender<ShardMsg>>] {
-        self.peers.get().expect("peers connected during set-up")
-    }
 }
 
 thread_local! {
@@ -116,22 +108,9 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     let n = shared.nr_shards;
-    // senders[from][to], receivers[to][from]
-    let mut senders: Vec<Vec<Option<SharedSender<ShardMsg>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    let mut receivers: Vec<Vec<Option<SharedReceiver<ShardMsg>>>> =
-        (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
-    for from in 0..n {
-        for to in 0..n {
-            if from != to {
-                let (s, r) = shared_channel::new_bounded(CHANNEL_CAPACITY);
-                senders[from][to] = Some(s);
-                receivers[to][from] = Some(r);
-            }
-        }
-    }
+    MAILBOXES.get_or_init(|| (0..n).map(|_| Mutex::new(Vec::new())).collect());
     let mut handles = Vec::with_capacity(n);
-    for (id, (my_senders, my_receivers)) in senders.into_iter().zip(receivers).enumerate() {
+    for id in 0..n {
         let cpu = cpus[id % cpus.len()];
         let body = body.clone();
         // The network driver hands glommio a turn by awaiting a 1 µs timer; spinning briefly
@@ -140,7 +119,7 @@ where
             .name(&format!("shard-{id}"))
             .spin_before_park(Duration::from_micros(20))
             .spawn(move || async move {
-                shard_main(id, my_senders, my_receivers).await;
+                shard_main(id);
                 body(id).await;
             })
             .map_err(|e| format!("cannot start the executor for shard {id} on CPU {cpu}: {e}"))?;
@@ -152,48 +131,39 @@ where
     Ok(())
 }
 
-/// Sets up the shard's state and its receive loops.
-async fn shard_main(
-    id: ShardId,
-    senders: Vec<Option<SharedSender<ShardMsg>>>,
-    receivers: Vec<Option<SharedReceiver<ShardMsg>>>,
-) {
-    // The executor's state exists before any message can arrive: a peer that finished its own
-    // set-up may already hop here.
+/// Sets up the shard's state.
+fn shard_main(id: ShardId) {
+    // The executor's state exists before any message is handled: a peer that finished its own
+    // set-up may already have posted here.
     let local: &'static ShardLocal = Box::leak(Box::new(ShardLocal {
         id,
         keyspace: RefCell::new(Keyspace::new(shared().databases)),
         gate: RefCell::new(Gate::default()),
-        peers: std::cell::OnceCell::new(),
         activity: Cell::new(0),
         next_tx: Cell::new(0),
         stats: RefCell::new(ShardStats::default()),
         now: Cell::new(UnixMillis::now()),
     }));
     LOCAL.with(|l| l.set(Some(local)));
-    // Receivers connect in tasks of their own: a connection completes only once both ends
-    // connected, and the peers connect their senders while we connect ours.
-    for r in receivers.into_iter().flatten() {
-        glommio::spawn_local(async move { receive_loop(r.connect().await).await }).detach();
-    }
-    let mut peers = Vec::with_capacity(senders.len());
-    for s in senders {
-        peers.push(match s {
-            Some(s) => Some(s.connect().await),
-            None => None,
-        });
-    }
-    if local.peers.set(peers).is_err() {
-        unreachable!("peers are connected once");
-    }
 }
 
-/// Runs the messages one peer sends, in order.
-async fn receive_loop(rx: ConnectedReceiver<ShardMsg>) {
-    while let Some(msg) = rx.recv().await {
-        note_activity();
-        let l = local();
+/// Runs the messages peers posted to this shard, in the order they arrived. Called by the
+/// network driver whenever its doorbell says there is mail.
+pub(crate) fn drain_mailbox() {
+    let l = local();
+    let msgs = {
+        let mut m = MAILBOXES.get().expect("mailboxes exist")[l.id]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if m.is_empty() {
+            return;
+        }
+        std::mem::take(&mut *m)
+    };
+    note_activity();
+    for msg in msgs {
         match msg {
+            ShardMsg::Deliver(f) => f(),
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
             ShardMsg::Run { job, .. } => {
                 let free = l.gate.borrow().is_free();
@@ -222,9 +192,32 @@ async fn receive_loop(rx: ConnectedReceiver<ShardMsg>) {
     }
 }
 
+/// Posts `msg` to `shard` (another one) and wakes it.
+fn post(shard: ShardId, msg: ShardMsg) {
+    MAILBOXES.get().expect("mailboxes exist")[shard]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(msg);
+    ring(shard);
+}
+
+/// Runs `f` on `shard`'s executor as soon as it looks at its mail (at once when `shard` is this
+/// one), whatever holds its gate. The way to complete a future of another executor: its waker
+/// then fires on its own thread.
+pub(crate) fn deliver(shard: ShardId, f: impl FnOnce() + Send + 'static) {
+    if shard == local().id {
+        f();
+        note_activity();
+    } else {
+        post(shard, ShardMsg::Deliver(Box::new(f)));
+    }
+}
+
 fn grant(w: LockWaiter) {
-    let _ = w.granted.send(());
-    ring(w.origin);
+    let granted = w.granted;
+    deliver(w.origin, move || {
+        let _ = granted.send(());
+    });
 }
 
 /// Releases this shard's lock held by `tx` and lets what waited run.
@@ -247,15 +240,6 @@ fn release_local(tx: TxId) {
 /// Wakes `shard` if it sleeps in its network ring.
 pub(crate) fn ring(shard: ShardId) {
     shared().doorbells[shard].ring();
-}
-
-async fn send(shard: ShardId, msg: ShardMsg) {
-    let l = local();
-    let peer = l.peers()[shard].as_ref().expect("no channel to self");
-    if peer.send(msg).await.is_err() {
-        panic!("shard {shard} stopped while others still run");
-    }
-    ring(shard);
 }
 
 /// Resolves once this shard's gate is free.
@@ -297,10 +281,11 @@ where
     let origin = l.id;
     let job: Job = Box::new(move || {
         let r = with_keyspace(f);
-        let _ = tx.send(r);
-        ring(origin);
+        deliver(origin, move || {
+            let _ = tx.send(r);
+        });
     });
-    send(shard, ShardMsg::Run { tx: None, job }).await;
+    post(shard, ShardMsg::Run { tx: None, job });
     rx.await.expect("a hop's shard always answers")
 }
 
@@ -373,15 +358,14 @@ pub(crate) async fn tx_lock(shards: &[ShardId]) -> TxHandle {
                 let _ = w.granted.send(());
             }
         } else {
-            send(
+            post(
                 s,
                 ShardMsg::Lock {
                     tx: id,
                     granted: w.granted,
                     origin: l.id,
                 },
-            )
-            .await;
+            );
         }
         rx.await.expect("a locked shard always answers");
     }
@@ -402,17 +386,17 @@ where
     let origin = l.id;
     let job: Job = Box::new(move || {
         let r = with_keyspace(f);
-        let _ = reply.send(r);
-        ring(origin);
+        deliver(origin, move || {
+            let _ = reply.send(r);
+        });
     });
-    send(
+    post(
         shard,
         ShardMsg::Run {
             tx: Some(tx.id),
             job,
         },
-    )
-    .await;
+    );
     rx.await.expect("a locked shard always answers")
 }
 
@@ -422,17 +406,7 @@ pub(crate) fn tx_release(tx: &TxHandle, shards: &[ShardId]) {
         if s == l.id {
             release_local(tx.id);
         } else {
-            let peer = l.peers()[s].as_ref().expect("no channel to self");
-            let id = tx.id;
-            // Dropping cannot await; the channel is only full under extreme load, so retry from a
-            // task in that case rather than lose the unlock.
-            match peer.try_send(ShardMsg::Unlock { tx: id }) {
-                Ok(()) => ring(s),
-                Err(_) => {
-                    glommio::spawn_local(async move { send(s, ShardMsg::Unlock { tx: id }).await })
-                        .detach();
-                }
-            }
+            post(s, ShardMsg::Unlock { tx: tx.id });
         }
     }
 }

@@ -14,7 +14,7 @@ use super::buffers::ProvidedBuffers;
 use super::ring::{NetRing, Op};
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
-use crate::server::runtime::{glommio_turn, local, refresh_now};
+use crate::server::runtime::{drain_mailbox, glommio_turn, local, refresh_now};
 use crate::server::shared::shared;
 
 const RING_ENTRIES: u32 = 1024;
@@ -405,6 +405,9 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         // (the doorbell's mail flag), a task of ours that became ready (activity), or a timer
         // that may be due. Otherwise the driver keeps the core to itself.
         let mail = doorbell.take_mail();
+        if mail {
+            drain_mailbox();
+        }
         if mail || l.activity.get() != seen || last_glommio_turn.elapsed() >= GLOMMIO_TURN_EVERY {
             glommio_turn().await;
             last_glommio_turn = std::time::Instant::now();
@@ -424,7 +427,7 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         // Work handed over before the flag was set is visible to glommio now.
         glommio_turn().await;
         last_glommio_turn = std::time::Instant::now();
-        if l.activity.get() == seen && !doorbell.take_mail() && !d.ring.has_work() {
+        if l.activity.get() == seen && !doorbell.has_mail() && !d.ring.has_work() {
             d.ring.wait(IDLE_WAIT);
         }
         doorbell.awake();

@@ -33,6 +33,7 @@ pub mod server;
 mod session;
 pub mod sets;
 pub mod settings;
+pub mod sort;
 pub mod strings;
 pub mod strings_counters;
 pub mod strings_lcs;
@@ -74,6 +75,7 @@ pub fn build_table() -> CommandTable {
     keys::register(&mut t);
     expire::register(&mut t);
     object::register(&mut t);
+    sort::register(&mut t);
     t.group("server");
     server::register(&mut t);
     info::register(&mut t);

@@ -3,7 +3,6 @@
 //! Start-up order: configuration (exit 1 with a message naming file and line on error), daemonize,
 //! logging, locked-memory limit, pid file, then one executor per shard until shutdown.
 
-use mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::RwLock;
@@ -17,7 +16,8 @@ use tessera::server::{expiry, idle_clients, net, process, runtime, signals};
 use tessera::storage::clock::UnixMillis;
 
 #[global_allocator]
-static GLOBAL: MiMalloc = MiMalloc;
+static GLOBAL: tessera::server::allocator::CountingMimalloc =
+    tessera::server::allocator::CountingMimalloc;
 
 /// Locked memory each executor's rings need; glommio registers its I/O buffers.
 const MEMLOCK_PER_SHARD: u64 = 1 << 20;

@@ -748,3 +748,36 @@ fn shutdown_nosave_ends_the_process() {
         "NOSAVE wrote a snapshot"
     );
 }
+
+/// `used_memory` counts allocated bytes: it grows by roughly what the data takes and falls back
+/// when the data goes, and stays below the resident set size.
+#[test]
+fn used_memory_follows_the_dataset() {
+    if target() == Target::Redis {
+        return; // the baseline and growth figures below are Tessera's
+    }
+    let srv = TestServer::builder().threads(2).start();
+    let mut c = srv.client();
+    let used = |c: &mut redis::Connection| -> i64 {
+        info_field(c, "memory", "used_memory")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = used(&mut c);
+    let value = "x".repeat(1000);
+    for i in 0..2000 {
+        run_args(&mut c, &["SET", &format!("k{i}"), &value]);
+    }
+    let full = used(&mut c);
+    assert!(full - before > 2_000_000, "{before} -> {full}");
+    assert!(full - before < 8_000_000, "{before} -> {full}");
+    let rss: i64 = info_field(&mut c, "memory", "used_memory_rss")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(full < rss, "used {full} rss {rss}");
+    run(&mut c, "FLUSHALL");
+    let after = used(&mut c);
+    assert!(after - before < 500_000, "{before} -> {after}");
+}

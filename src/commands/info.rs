@@ -321,11 +321,11 @@ pub fn clients_section(f: &InfoFacts) -> String {
     o
 }
 
-/// The `# Memory` section. `used_memory` is the resident set size (see `server::probes`), so
-/// the allocator and fragmentation ratios are all 1.
+/// The `# Memory` section. `used_memory` is what the allocator holds allocated (see
+/// `server::allocator`); where the counting allocator is not installed, the resident set size.
 pub fn memory_section(f: &InfoFacts) -> String {
     let m = &f.memory;
-    let used = m.rss;
+    let used = m.allocated;
     let peak = m.peak.max(used);
     let overhead = m.startup.min(used);
     let dataset = used - overhead;
@@ -391,11 +391,21 @@ pub fn memory_section(f: &InfoFacts) -> String {
         ("allocator_frag_ratio", "allocator_frag_bytes"),
         ("allocator_rss_ratio", "allocator_rss_bytes"),
         ("rss_overhead_ratio", "rss_overhead_bytes"),
-        ("mem_fragmentation_ratio", "mem_fragmentation_bytes"),
     ] {
         field(&mut o, ratio, "1.00");
         field(&mut o, bytes, 0);
     }
+    let frag = if used == 0 {
+        1.0
+    } else {
+        m.rss as f64 / used as f64
+    };
+    field(&mut o, "mem_fragmentation_ratio", format!("{frag:.2}"));
+    field(
+        &mut o,
+        "mem_fragmentation_bytes",
+        m.rss as i64 - used as i64,
+    );
     for name in [
         "mem_not_counted_for_evict",
         "mem_replication_backlog",
@@ -634,7 +644,8 @@ mod tests {
         f.totals.stats.connected_clients = 2;
         f.totals.keyspace.hits = 5;
         f.memory = MemoryFacts {
-            rss: 2 * 1024 * 1024,
+            rss: 3 * 1024 * 1024,
+            allocated: 2 * 1024 * 1024,
             peak: 4 * 1024 * 1024,
             startup: 1024 * 1024,
             total_system: 8 << 30,

@@ -1,6 +1,7 @@
 //! Executors, core pinning, listeners, the connection loop, shard routing and multi-shard
 //! transactions.
 
+pub mod allocator;
 pub mod blocking;
 pub mod client;
 pub mod connection;

@@ -31,9 +31,11 @@ pub fn uname() -> (String, String, String) {
 pub struct MemoryFacts {
     /// Resident set size now.
     pub rss: u64,
-    /// The highest `rss` seen since start (or since CONFIG RESETSTAT).
+    /// Bytes allocated now (the resident set size where allocations are not counted).
+    pub allocated: u64,
+    /// The highest `allocated` seen since start (or since CONFIG RESETSTAT).
     pub peak: u64,
-    /// Resident set size when the first executor asked (close to the start-up footprint).
+    /// `allocated` when the first executor asked (close to the start-up footprint).
     pub startup: u64,
     /// Physical memory of the machine.
     pub total_system: u64,
@@ -46,16 +48,23 @@ pub fn reset_peak_memory() {
     PEAK_MEMORY.store(0, Ordering::Relaxed);
 }
 
-/// Reads the process's memory use. Tessera does not count allocated bytes, so INFO reports the
-/// resident set size as `used_memory` too: an upper bound on what the dataset and its overhead
-/// take, never an invented figure.
+/// Reads the process's memory use: the allocator's count of allocated bytes when the counting
+/// allocator is installed (the server binary), the resident set size otherwise.
 pub fn memory() -> MemoryFacts {
     static STARTUP: OnceLock<u64> = OnceLock::new();
     let rss = resident_bytes();
-    let startup = *STARTUP.get_or_init(|| rss);
-    let peak = PEAK_MEMORY.fetch_max(rss, Ordering::Relaxed).max(rss);
+    let allocated = if super::allocator::counting() {
+        super::allocator::allocated_bytes()
+    } else {
+        rss
+    };
+    let startup = *STARTUP.get_or_init(|| allocated);
+    let peak = PEAK_MEMORY
+        .fetch_max(allocated, Ordering::Relaxed)
+        .max(allocated);
     MemoryFacts {
         rss,
+        allocated,
         peak,
         startup,
         total_system: total_system_memory(),

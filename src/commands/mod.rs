@@ -13,6 +13,7 @@ pub mod connection;
 pub mod dbwide;
 pub mod debug;
 pub mod docs;
+pub mod dump_restore;
 pub mod expire;
 pub mod glob;
 pub mod hashes;
@@ -68,6 +69,7 @@ pub fn build_table() -> CommandTable {
     keys::register(&mut t);
     expire::register(&mut t);
     object::register(&mut t);
+    dump_restore::register(&mut t);
     t.group("server");
     server::register(&mut t);
     info::register(&mut t);

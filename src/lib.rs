@@ -6,5 +6,6 @@
 pub mod commands;
 pub mod config;
 pub mod protocol;
+pub mod rdb;
 pub mod server;
 pub mod storage;

@@ -14,6 +14,7 @@ pub mod connection;
 pub mod dbwide;
 pub mod debug;
 pub mod docs;
+pub mod dump_restore;
 pub mod expire;
 pub mod glob;
 pub mod hashes;
@@ -76,6 +77,7 @@ pub fn build_table() -> CommandTable {
     expire::register(&mut t);
     object::register(&mut t);
     sort::register(&mut t);
+    dump_restore::register(&mut t);
     t.group("server");
     server::register(&mut t);
     info::register(&mut t);

@@ -34,6 +34,11 @@ pub fn maxmemory_policy() -> &'static str {
     read(Config::maxmemory_policy)
 }
 
+/// `rdbcompression`: whether RDB files and DUMP payloads compress long strings with LZF.
+pub fn rdbcompression() -> bool {
+    read(Config::rdbcompression)
+}
+
 /// True when the eviction policy tracks access frequency (`allkeys-lfu`, `volatile-lfu`).
 pub fn lfu_policy() -> bool {
     maxmemory_policy().ends_with("-lfu")

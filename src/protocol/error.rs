@@ -100,6 +100,18 @@ pub enum CmdError {
     /// A malformed request; the connection is closed after this reply. Holds the detail after
     /// `Protocol error: `.
     Protocol(Cow<'static, str>),
+    /// RESTORE onto an existing key without REPLACE.
+    BusyKey,
+    /// RESTORE of a payload from a newer RDB version, or whose CRC does not match.
+    DumpPayloadInvalid,
+    /// RESTORE of a payload whose value does not decode.
+    BadDataFormat,
+    /// RESTORE with a negative TTL.
+    InvalidTtl,
+    /// RESTORE with a negative IDLETIME.
+    InvalidIdleTime,
+    /// RESTORE with a FREQ outside 0..=255.
+    InvalidFreq,
 }
 
 impl CmdError {
@@ -233,6 +245,12 @@ impl CmdError {
                 then restart the server."
                 .into(),
             CmdError::Protocol(detail) => format!("ERR Protocol error: {detail}").into(),
+            CmdError::BusyKey => "BUSYKEY Target key name already exists.".into(),
+            CmdError::DumpPayloadInvalid => "ERR DUMP payload version or checksum are wrong".into(),
+            CmdError::BadDataFormat => "ERR Bad data format".into(),
+            CmdError::InvalidTtl => "ERR Invalid TTL value, must be >= 0".into(),
+            CmdError::InvalidIdleTime => "ERR Invalid IDLETIME value, must be >= 0".into(),
+            CmdError::InvalidFreq => "ERR Invalid FREQ value, must be >= 0 and <= 255".into(),
         }
     }
 
@@ -362,6 +380,21 @@ mod tests {
                 CmdError::DebugProtocolType,
                 "ERR Wrong protocol type name. Please use one of the following: \
                  string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ),
+            (CmdError::BusyKey, "BUSYKEY Target key name already exists."),
+            (
+                CmdError::DumpPayloadInvalid,
+                "ERR DUMP payload version or checksum are wrong",
+            ),
+            (CmdError::BadDataFormat, "ERR Bad data format"),
+            (CmdError::InvalidTtl, "ERR Invalid TTL value, must be >= 0"),
+            (
+                CmdError::InvalidIdleTime,
+                "ERR Invalid IDLETIME value, must be >= 0",
+            ),
+            (
+                CmdError::InvalidFreq,
+                "ERR Invalid FREQ value, must be >= 0 and <= 255",
             ),
             (
                 CmdError::DebugNotAllowed,

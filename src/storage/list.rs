@@ -116,6 +116,13 @@ impl ListValue {
         self.nodes.len()
     }
 
+    /// The nodes, head to tail, each as (its element count, its entries back to back in the
+    /// listpack entry encoding, back-lengths included, without the listpack header and end
+    /// byte). What the RDB writer stores as one packed quicklist node each.
+    pub fn packed_nodes(&self) -> impl ExactSizeIterator<Item = (usize, &[u8])> + '_ {
+        self.nodes.iter().map(|n| (n.len(), n.entries()))
+    }
+
     // -----------------------------------------------------------------------------------------
     // Reading
 

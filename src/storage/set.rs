@@ -126,6 +126,15 @@ impl SetValue {
         }
     }
 
+    /// The width in bytes (2, 4 or 8) of an `intset`'s members, `None` for a `hashtable`. As in
+    /// Redis, the width only grows: removing the one wide member leaves the set wide.
+    pub fn intset_width(&self) -> Option<usize> {
+        match &self.enc {
+            Encoding::Ints(s) => Some(s.width()),
+            Encoding::Table(_) => None,
+        }
+    }
+
     /// True when `member` belongs to the set.
     pub fn contains(&self, member: &[u8]) -> bool {
         match &self.enc {

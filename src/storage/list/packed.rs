@@ -71,6 +71,11 @@ impl Packed {
         self.buf.len() + OVERHEAD
     }
 
+    /// The entries back to back, in the listpack entry encoding (no header, no end byte).
+    pub fn entries(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Offset one past the last entry (where an append goes).
     pub fn end(&self) -> usize {
         self.buf.len()

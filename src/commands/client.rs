@@ -239,10 +239,14 @@ pub fn format_addr(addr: Option<SocketAddr>) -> String {
     }
 }
 
-/// The flags letters of a connection: its role letters, `c` when it closes after its reply, and
-/// `N` when there is nothing else to say.
+/// The flags letters of a connection: its role letters, `P` in pub/sub mode, `c` when it
+/// closes after its reply, and `N` when there is nothing else to say.
 fn flag_letters(state: &ClientState) -> String {
     let mut f: String = state.flags.chars().filter(|&c| c != 'N').collect();
+    if state.subs.any() {
+        let at = f.find(|c| !"SOM".contains(c)).unwrap_or(f.len());
+        f.insert(at, 'P');
+    }
     if state.close_after_reply {
         let at = f.find('e').unwrap_or(f.len());
         f.insert(at, 'c');
@@ -262,7 +266,7 @@ pub fn client_line(s: &ClientSnapshot, now: UnixMillis) -> String {
     let mut line = String::with_capacity(300);
     let _ = write!(
         line,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
          multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
          tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
@@ -274,6 +278,9 @@ pub fn client_line(s: &ClientSnapshot, now: UnixMillis) -> String {
         idle,
         flag_letters(c),
         c.db,
+        c.subs.channels,
+        c.subs.patterns,
+        c.subs.shard_channels,
         s.qbuf,
         s.qbuf_free,
         s.rbs,
@@ -318,7 +325,7 @@ impl ClientKind {
             ClientKind::Master
         } else if state.flags.contains('S') {
             ClientKind::Replica
-        } else if state.flags.contains('P') {
+        } else if state.subs.any() {
             ClientKind::PubSub
         } else {
             ClientKind::Normal

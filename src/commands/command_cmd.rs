@@ -208,6 +208,9 @@ fn key_flags(spec: &CommandSpec) -> Vec<Reply> {
         vec![Reply::status("RW"), Reply::status("update")]
     } else if spec.has(READONLY) {
         vec![Reply::status("RO"), Reply::status("access")]
+    } else if spec.has(PUBSUB) {
+        // SSUBSCRIBE and SPUBLISH name shard channels where keys would be.
+        vec![Reply::status("not_key")]
     } else {
         Vec::new()
     }
@@ -501,7 +504,8 @@ pub fn keys_of<'t>(
             .find(|s| short_name(s).as_bytes().eq_ignore_ascii_case(&line[1]))
             .ok_or(CmdError::GetKeysUnknownCommand)?;
     }
-    if spec.keys.first == 0 && !spec.has(MOVABLEKEYS) {
+    // The shard channels of SSUBSCRIBE and SPUBLISH sit where keys would, but are no keys.
+    if (spec.keys.first == 0 && !spec.has(MOVABLEKEYS)) || spec.has(PUBSUB) {
         return Err(CmdError::GetKeysNoKeys);
     }
     if !spec.arity_ok(line.len()) {

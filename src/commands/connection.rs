@@ -33,12 +33,22 @@ pub fn register(t: &mut CommandTable) {
 
 /// PING [message]
 ///
-/// `+PONG`, or the message as a bulk string.
-fn ping(_cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
+/// `+PONG`, or the message as a bulk string. A RESP2 connection in pub/sub mode, which reads
+/// only arrays, gets `["pong", message]` instead, the message being empty when none is given.
+fn ping(cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
+    if args.len() > 2 {
+        return Err(CmdError::WrongArity("ping".into()));
+    }
+    if cx.client.resp == 2 && cx.client.subs.any() {
+        let message = args.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![
+            Reply::bulk("pong"),
+            Reply::Bulk(message),
+        ]));
+    }
     match args.len() {
         1 => Ok(Reply::status("PONG")),
-        2 => Ok(Reply::Bulk(args[1].clone())),
-        _ => Err(CmdError::WrongArity("ping".into())),
+        _ => Ok(Reply::Bulk(args[1].clone())),
     }
 }
 
@@ -220,10 +230,11 @@ pub fn is_printable_word(b: &[u8]) -> bool {
 
 /// RESET
 ///
-/// Returns the connection to the state of a new one: DB 0, RESP2, no name, and authenticated
-/// only if the default user needs no password.
+/// Returns the connection to the state of a new one: DB 0, RESP2, no name, no subscriptions
+/// (dropped without a word), and authenticated only if the default user needs no password.
 fn reset(cx: &mut ConnCtx<'_>, _args: &[Bytes]) -> CmdResult {
     let c = &mut *cx.client;
+    crate::server::pubsub::unsubscribe_all(c);
     c.db = 0;
     c.resp = 2;
     c.name = Bytes::new();

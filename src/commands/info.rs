@@ -20,6 +20,7 @@ use super::table::{CmdResult, CommandTable, Handler, KeySpec};
 use crate::protocol::reply::Reply;
 use crate::server::info::{master_replid, sample_rates, shard_report, Rates, ShardReport};
 use crate::server::probes::{self, CpuFacts, CpuTimes, MemoryFacts};
+use crate::server::pubsub::{server_counts, ServerCounts};
 use crate::server::shards::on_all_shards;
 use crate::server::shared::shared;
 
@@ -144,6 +145,8 @@ pub struct InfoFacts {
     pub maxmemory_policy: &'static str,
     /// `master_replid`.
     pub replid: String,
+    /// Distinct channels, patterns and shard channels listened to, over every executor.
+    pub pubsub: ServerCounts,
 }
 
 /// INFO [section [section ...]]
@@ -162,6 +165,7 @@ fn info(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 pub async fn gather() -> InfoFacts {
     let reports = on_all_shards(shard_report).await;
     let totals = ShardReport::total(&reports);
+    let pubsub = server_counts().await;
     let rates = sample_rates(&totals.stats);
     let sh = shared();
     let now_usec = SystemTime::now()
@@ -194,6 +198,7 @@ pub async fn gather() -> InfoFacts {
         maxmemory: settings::maxmemory(),
         maxmemory_policy: settings::maxmemory_policy(),
         replid: master_replid().to_string(),
+        pubsub,
     }
 }
 
@@ -520,10 +525,10 @@ pub fn stats_section(f: &InfoFacts) -> String {
     }
     field(&mut o, "keyspace_hits", k.hits);
     field(&mut o, "keyspace_misses", k.misses);
+    field(&mut o, "pubsub_channels", f.pubsub.channels);
+    field(&mut o, "pubsub_patterns", f.pubsub.patterns);
+    field(&mut o, "pubsubshard_channels", f.pubsub.shard_channels);
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

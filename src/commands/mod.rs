@@ -29,6 +29,7 @@ pub mod lists_blocking;
 pub mod lists_move;
 pub mod long_double;
 pub mod object;
+pub mod pubsub;
 pub mod server;
 #[cfg(test)]
 mod session;
@@ -72,6 +73,8 @@ pub fn build_table() -> CommandTable {
     hyperloglog::register(&mut t);
     t.group("transactions");
     transactions::register(&mut t);
+    t.group("pubsub");
+    pubsub::register(&mut t);
     t.group("generic");
     keys::register(&mut t);
     expire::register(&mut t);

@@ -63,6 +63,7 @@ pub fn encode(reply: &Reply, resp: u8, out: &mut Vec<u8>) {
             write_push_len(out, items.len(), resp);
             encode_all(items, resp, out);
         }
+        Reply::Sequence(replies) => encode_all(replies, resp, out),
     }
 }
 
@@ -448,6 +449,25 @@ mod tests {
             both(Reply::Push(items)),
             pair("*1\r\n$1\r\nx\r\n", ">1\r\n$1\r\nx\r\n")
         );
+    }
+
+    #[test]
+    fn a_sequence_is_its_replies_back_to_back() {
+        let push = |n| {
+            Reply::Push(vec![
+                Reply::bulk("subscribe"),
+                Reply::bulk("c"),
+                Reply::Int(n),
+            ])
+        };
+        assert_eq!(
+            both(Reply::Sequence(vec![push(1), push(2)])),
+            pair(
+                "*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:2\r\n",
+                ">3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n>3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:2\r\n"
+            )
+        );
+        assert_eq!(both(Reply::Sequence(vec![])), same(""));
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub enum CmdError {
     DebugProtocolType,
     /// DEBUG while `enable-debug-command` does not allow it for this client.
     DebugNotAllowed,
+    /// A RESP2 connection in pub/sub mode ran a command other than the pub/sub ones, PING, QUIT
+    /// and RESET; holds the command's full lowercase name (`get`, `client|list`).
+    SubscribedContext(&'static str),
     /// A malformed request; the connection is closed after this reply. Holds the detail after
     /// `Protocol error: `.
     Protocol(Cow<'static, str>),
@@ -244,6 +247,11 @@ impl CmdError {
                 connection, otherwise you need to set this option in the configuration file, and \
                 then restart the server."
                 .into(),
+            CmdError::SubscribedContext(name) => format!(
+                "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT \
+                 / RESET are allowed in this context"
+            )
+            .into(),
             CmdError::Protocol(detail) => format!("ERR Protocol error: {detail}").into(),
             CmdError::BusyKey => "BUSYKEY Target key name already exists.".into(),
             CmdError::DumpPayloadInvalid => "ERR DUMP payload version or checksum are wrong".into(),
@@ -366,6 +374,11 @@ mod tests {
                  to adjust.",
             ),
             (CmdError::NoShutdownInProgress, "ERR No shutdown in progress."),
+            (
+                CmdError::SubscribedContext("client|list"),
+                "ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING \
+                 / QUIT / RESET are allowed in this context",
+            ),
             (CmdError::GetKeysUnknownCommand, "ERR Invalid command specified"),
             (CmdError::GetKeysNoKeys, "ERR The command has no key arguments"),
             (

@@ -42,6 +42,9 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// An out-of-band push message: `>` in RESP3, an array in RESP2.
     Push(Vec<Reply>),
+    /// Several replies to one command, written back to back with no header of their own
+    /// (SUBSCRIBE and its family answer once per channel).
+    Sequence(Vec<Reply>),
 }
 
 impl Reply {

@@ -46,6 +46,28 @@ pub struct ClientState {
     pub multi: Option<super::transaction::Queued>,
     /// True while EXEC runs this client's queued commands (blocking commands do not block).
     pub in_exec: bool,
+    /// How many channels, patterns and shard channels the connection listens to (CLIENT LIST's
+    /// `sub=`, `psub=`, `ssub=`). The subscriptions themselves live in `server::pubsub`.
+    pub subs: SubCounts,
+}
+
+/// A connection's subscription counts, as CLIENT LIST shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubCounts {
+    /// Channels (SUBSCRIBE).
+    pub channels: usize,
+    /// Patterns (PSUBSCRIBE).
+    pub patterns: usize,
+    /// Shard channels (SSUBSCRIBE).
+    pub shard_channels: usize,
+}
+
+impl SubCounts {
+    /// True while the connection listens to anything: Redis's pub/sub mode (flag `P`), in which
+    /// a RESP2 connection may run only the pub/sub commands, PING, QUIT and RESET.
+    pub fn any(&self) -> bool {
+        self.channels + self.patterns + self.shard_channels > 0
+    }
 }
 
 impl ClientState {
@@ -76,6 +98,7 @@ impl ClientState {
             flags: "N",
             multi: None,
             in_exec: false,
+            subs: SubCounts::default(),
         }
     }
 }

@@ -141,11 +141,30 @@ impl Conn {
     }
 }
 
-/// Forgets a closed connection.
+/// Forgets a closed connection: its blocked keys, its watched keys, its pub/sub subscriptions.
 pub fn unregister(client_id: u64) {
     REGISTRY.with(|r| r.borrow_mut().remove(&client_id));
     super::blocking::unblock(client_id, None);
     super::transaction::unwatch_all(client_id);
+    super::pubsub::forget_client(client_id);
+}
+
+/// The open connection of `client_id` on this executor, if any.
+pub fn find(client_id: u64) -> Option<ConnRef> {
+    REGISTRY.with(|r| r.borrow().get(&client_id).and_then(Weak::upgrade))
+}
+
+/// Asks the driver to send what was appended to the connection of `token` from outside its
+/// own commands (a pub/sub message).
+pub fn schedule_flush(token: u64) {
+    READY_TO_FLUSH.with(|r| {
+        let mut r = r.borrow_mut();
+        // A burst of messages to one subscriber needs one flush.
+        if r.last() != Some(&token) {
+            r.push(token);
+        }
+    });
+    note_activity();
 }
 
 /// Every open connection of this executor.

@@ -110,6 +110,14 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return refuse(client, CmdError::NoAuth);
     }
+    // Pub/sub mode: a RESP2 subscriber may run only the pub/sub commands, PING, QUIT and RESET;
+    // the commands EXEC runs are not checked, as in Redis.
+    if !client.in_exec {
+        if let Err(e) = crate::commands::pubsub::check_subscribed_context(client, spec) {
+            client.last_cmd = spec.name;
+            return refuse(client, e);
+        }
+    }
     if client.multi.is_some() {
         if let Some(step) = queue(client, spec, argv) {
             return step;

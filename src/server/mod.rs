@@ -15,6 +15,7 @@ pub mod key_events;
 pub mod net;
 pub mod probes;
 pub mod process;
+pub mod pubsub;
 pub mod runtime;
 pub mod shards;
 pub mod shared;

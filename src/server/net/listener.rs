@@ -1,7 +1,7 @@
 //! Listening sockets.
 //!
-//! Owns: creating one listening socket per `bind` address. Every executor arms a multishot
-//! accept on each of them in its own ring; the kernel wakes one waiting accept per incoming
+//! Owns: creating one listening socket per `bind` address. Every executor keeps one accept
+//! armed on each of them in its own ring; the kernel wakes one waiting accept per incoming
 //! connection, in turn, so accepting stays spread over the executors without one hot core.
 //! Why not SO_REUSEPORT (a socket per executor): two servers of the same user could then bind
 //! the same port and silently share its clients; a single socket makes a taken port fail at

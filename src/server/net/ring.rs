@@ -9,7 +9,7 @@ use std::os::fd::RawFd;
 /// What a completion belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
-    /// A multishot accept on listener N.
+    /// An accept on listener N.
     Accept(u64),
     /// A multishot receive on a connection.
     Recv(u64),
@@ -94,9 +94,17 @@ impl NetRing {
         }
     }
 
-    /// Queues a multishot accept on listener `index`.
+    /// Queues an accept of one connection on listener `index`; the driver queues the next one
+    /// when it completes.
+    ///
+    /// Why not a multishot accept: every executor waits on the same listening socket, and the
+    /// kernel hands each new connection to the waiter at the head of the socket's queue. A
+    /// multishot accept never leaves that queue, so whichever executor armed first accepted
+    /// every connection (10 of 10 on a 2-executor server, measured). A one-shot accept rejoins
+    /// at the tail once served, so waiting executors take connections in turn (5 and 5). The
+    /// cost is one submission per accepted connection.
     pub fn accept(&mut self, fd: RawFd, index: u64) {
-        let e = opcode::AcceptMulti::new(types::Fd(fd))
+        let e = opcode::Accept::new(types::Fd(fd), std::ptr::null_mut(), std::ptr::null_mut())
             .build()
             .user_data(Op::Accept(index).encode());
         self.push(e);

@@ -139,6 +139,8 @@ fn sorted_set_waiters_wake_on_zadd() {
     for key in keys_on_each_shard("zwake", 2) {
         let mut min = RawConn::connect(srv.port());
         min.send_cmd(&["BZPOPMIN", &key, "5"]);
+        // The first waiter must be queued before the second one arrives.
+        sleep(SETTLE);
         let mut mpop = RawConn::connect(srv.port());
         mpop.send_cmd(&["BZMPOP", "5", "1", &key, "MAX", "COUNT", "10"]);
         sleep(SETTLE);

@@ -129,18 +129,79 @@ fn redis_benchmark_against_the_shipped_config_completes_without_errors() {
 /// Runs the README's redis-benchmark command and checks that every test reports a rate and no
 /// error.
 fn benchmark_without_errors(srv: &TestServer) {
-    let out = benchmark(
-        srv,
-        &[
-            "-t",
-            "ping,set,get,incr,mset",
-            "-n",
-            "100000",
-            "-P",
-            "16",
-            "-q",
-        ],
-    );
+    let args = [
+        "-t",
+        "ping,set,get,incr,mset",
+        "-n",
+        "100000",
+        "-P",
+        "16",
+        "-q",
+    ];
+    let names = [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "MSET (10 keys)",
+    ];
+    run_benchmark_suite(srv, &args, &names);
+    // Every INCR hit the same counter.
+    let mut c = srv.client();
+    assert_eq!(run(&mut c, "GET counter:__rand_int__"), bulk("100000"));
+    assert_eq!(run(&mut c, "STRLEN key:__rand_int__"), int(3));
+    assert_eq!(run(&mut c, "PING"), status("PONG"));
+}
+
+/// The tests redis-benchmark 7.0 runs when no `-t` is given, in its order.
+const DEFAULT_SUITE: &[&str] = &[
+    "PING_INLINE",
+    "PING_MBULK",
+    "SET",
+    "GET",
+    "INCR",
+    "LPUSH",
+    "RPUSH",
+    "LPOP",
+    "RPOP",
+    "SADD",
+    "HSET",
+    "SPOP",
+    "ZADD",
+    "ZPOPMIN",
+    "LPUSH (needed to benchmark LRANGE)",
+    "LRANGE_100 (first 100 elements)",
+    "LRANGE_300 (first 300 elements)",
+    "LRANGE_500 (first 500 elements)",
+    "LRANGE_600 (first 600 elements)",
+    "MSET (10 keys)",
+];
+
+/// The whole default suite, without pipelining and with 16 commands in flight per connection,
+/// against a two-shard server with random keys (so commands cross shards): no error reply and
+/// no dropped connection, and the data the suite leaves behind is what it wrote.
+#[test]
+fn redis_benchmark_default_suite_runs_clean() {
+    let srv = TestServer::builder().threads(2).start();
+    for (pipeline, requests) in [("1", "2000"), ("16", "20000")] {
+        run_benchmark_suite(
+            &srv,
+            &[
+                "-n", requests, "-P", pipeline, "-r", "1000", "-c", "20", "-q",
+            ],
+            DEFAULT_SUITE,
+        );
+    }
+    let mut c = srv.client();
+    assert_eq!(run(&mut c, "TYPE mylist"), status("list"));
+    assert_eq!(run(&mut c, "PING"), status("PONG"));
+}
+
+/// Runs redis-benchmark with `args` and checks that it ran exactly the tests `names`, each
+/// reporting a rate, with nothing on its output that looks like an error.
+fn run_benchmark_suite(srv: &TestServer, args: &[&str], names: &[&str]) {
+    let out = benchmark(srv, args);
     assert!(out.status.success(), "redis-benchmark failed: {out:?}");
     let all = format!("{}\n{}", out.stdout, out.stderr);
     assert!(
@@ -154,27 +215,12 @@ fn benchmark_without_errors(srv: &TestServer) {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.contains("rps="))
         .collect();
-    let names: Vec<&str> = results
+    let ran: Vec<&str> = results
         .iter()
         .map(|l| l.split(':').next().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "PING_INLINE",
-            "PING_MBULK",
-            "SET",
-            "GET",
-            "INCR",
-            "MSET (10 keys)"
-        ]
-    );
+    assert_eq!(ran, names);
     for line in &results {
         assert!(line.contains(" requests per second"), "no rate in {line:?}");
     }
-    // Every INCR hit the same counter.
-    let mut c = srv.client();
-    assert_eq!(run(&mut c, "GET counter:__rand_int__"), bulk("100000"));
-    assert_eq!(run(&mut c, "STRLEN key:__rand_int__"), int(3));
-    assert_eq!(run(&mut c, "PING"), status("PONG"));
 }

@@ -44,6 +44,34 @@ fn leading_int(v: &[u8]) -> Option<i64> {
 }
 
 impl AuxFields {
+    /// The fields Tessera writes into a snapshot taken at `ctime` (Unix seconds) while using
+    /// `used_mem` bytes: the Redis version it reports, the word size, and `aof-base` 0. Add
+    /// replication info with [`AuxFields::with_replication`].
+    pub fn for_save(ctime: i64, used_mem: u64) -> AuxFields {
+        AuxFields {
+            redis_ver: Some(crate::commands::connection::REDIS_VERSION.to_string()),
+            redis_bits: Some(usize::BITS),
+            ctime: Some(ctime),
+            used_mem: Some(used_mem),
+            aof_base: Some(false),
+            ..AuxFields::default()
+        }
+    }
+
+    /// Adds where replication stood when the snapshot was cut: the DB the replication stream
+    /// had selected, the replication id and the offset (what a replica resumes from).
+    pub fn with_replication(
+        mut self,
+        stream_db: i64,
+        repl_id: &str,
+        repl_offset: i64,
+    ) -> AuxFields {
+        self.repl_stream_db = Some(stream_db);
+        self.repl_id = Some(repl_id.to_string());
+        self.repl_offset = Some(repl_offset);
+        self
+    }
+
     /// Records the field `key` = `value` read from a file. Keys are matched without regard to
     /// case, as Redis does.
     pub fn record(&mut self, key: &[u8], value: &[u8]) {
@@ -143,5 +171,28 @@ mod tests {
                 "lua"
             ]
         );
+    }
+
+    #[test]
+    fn a_save_writes_what_redis_70_writes_in_its_order() {
+        let a = AuxFields::for_save(1_700_000_000, 1024).with_replication(0, &"f".repeat(40), 640);
+        let pairs: Vec<(String, String)> = a
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap()))
+            .collect();
+        let want = [
+            ("redis-ver", "7.0.15".to_string()),
+            ("redis-bits", "64".to_string()),
+            ("ctime", "1700000000".to_string()),
+            ("used-mem", "1024".to_string()),
+            ("repl-stream-db", "0".to_string()),
+            ("repl-id", "f".repeat(40)),
+            ("repl-offset", "640".to_string()),
+            ("aof-base", "0".to_string()),
+        ];
+        let want: Vec<(String, String)> =
+            want.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(pairs, want);
     }
 }

@@ -207,16 +207,6 @@ impl<R: BufRead> Input<R> {
         }
     }
 
-    /// A length that must fit a `usize` and stay below `max` (counts, sizes of small things).
-    pub fn len_at_most(&mut self, max: u64, what: &'static str) -> Result<u64> {
-        let at = self.offset;
-        let n = self.len()?;
-        if n > max {
-            return Err(self.corrupt_at(at, format!("{what} {n} is out of range")));
-        }
-        Ok(n)
-    }
-
     /// An RDB string: plain, an integer in text form, or LZF-compressed.
     pub fn string(&mut self) -> Result<Vec<u8>> {
         let at = self.offset;

@@ -532,6 +532,27 @@ fn streams_round_trip_and_are_skipped_unless_kept() {
 }
 
 #[test]
+fn a_72_stream_reads_its_consumers_active_time() {
+    // An empty type-21 stream with one group and one consumer (seen 5, active 7), no PEL.
+    let mut payload = vec![
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, b'g', 0, 0, 3, 0, 1, 1, b'c',
+    ];
+    payload.extend(5i64.to_le_bytes());
+    payload.extend(7i64.to_le_bytes());
+    payload.push(0);
+    let v = read(&file(11, &key(types::STREAM_LISTPACKS_3, "s", &payload))).unwrap();
+    let Payload::Stream(s) = &v.1[0].value else {
+        panic!("not a stream")
+    };
+    let g = &s.groups[0];
+    assert_eq!(g.entries_read, Some(3));
+    assert_eq!(
+        (g.consumers[0].seen_time_ms, g.consumers[0].active_time_ms),
+        (5, Some(7))
+    );
+}
+
+#[test]
 fn stream_corruptions_are_errors() {
     let s = sample_stream();
     let mut w = RdbWriter::new(

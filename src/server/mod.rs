@@ -3,6 +3,7 @@
 
 pub mod allocator;
 pub mod blocking;
+pub mod bulk_load;
 pub mod client;
 pub mod connection;
 pub mod dispatch;

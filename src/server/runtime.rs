@@ -201,6 +201,12 @@ fn post(shard: ShardId, msg: ShardMsg) {
     ring(shard);
 }
 
+/// Runs `job` on `shard`'s keyspace between two commands, from any thread (a loader thread
+/// included): nothing waits for it; the job reports back by its own means.
+pub(crate) fn post_job(shard: ShardId, job: Job) {
+    post(shard, ShardMsg::Run { tx: None, job });
+}
+
 /// Runs `f` on `shard`'s executor as soon as it looks at its mail (at once when `shard` is this
 /// one), whatever holds its gate. The way to complete a future of another executor: its waker
 /// then fires on its own thread.

@@ -33,6 +33,38 @@ pub enum Step {
     Wait(BoxedLocal<CmdResult>),
     /// EXEC of commands that need shards this executor must lock first.
     Exec(Vec<Vec<Bytes>>),
+    /// A command whose keys all live on one other shard: the connection may send it there
+    /// together with the commands that follow it.
+    Remote(RemoteCmd),
+}
+
+/// A command to run on another shard, with everything it needs there.
+pub struct RemoteCmd {
+    /// The shard owning its keys.
+    pub shard: ShardId,
+    f: ShardFn,
+    keys: KeySpec,
+    db: usize,
+    argv: Vec<Bytes>,
+}
+
+impl RemoteCmd {
+    /// Runs it on `ks`, the keyspace of `self.shard`.
+    pub fn run(self, ks: &mut Keyspace) -> CmdResult {
+        run_on(
+            ks,
+            self.f,
+            self.keys,
+            self.db,
+            UnixMillis::now(),
+            &self.argv,
+        )
+    }
+
+    /// Runs it through a hop of its own (inside EXEC, under the transaction's locks).
+    pub fn into_future(self) -> BoxedLocal<CmdResult> {
+        Box::pin(async move { hop(self.shard, move |ks| self.run(ks)).await })
+    }
 }
 
 /// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
@@ -249,12 +281,18 @@ fn route(
         return Step::Reply(with_keyspace(|ks| run_on(ks, f, spec.keys, db, now, argv)).into());
     }
     let argv = std::mem::take(argv);
-    Step::Wait(Box::pin(async move {
-        hop(target, move |ks| {
-            run_on(ks, f, k, db, UnixMillis::now(), &argv)
-        })
-        .await
-    }))
+    let cmd = RemoteCmd {
+        shard: target,
+        f,
+        keys: k,
+        db,
+        argv,
+    };
+    if target == me {
+        // Our own shard, held by a multi-shard transaction: wait for it.
+        return Step::Wait(cmd.into_future());
+    }
+    Step::Remote(cmd)
 }
 
 /// Runs a multi-key command whose keys live on several shards: one sub-call per shard holding

@@ -3,7 +3,8 @@
 //!
 //! A seeded generator builds commands over a small key space, so keys collide, types clash
 //! and multi-key commands cross shards. It covers the string, key, list, hash, set and sorted
-//! set families, and mixes in wrong calls: wrong arity, wrong types, non-numeric arguments and
+//! set families, bitmaps, HyperLogLogs, SORT, the blocking pops (with a short timeout), and
+//! short MULTI/EXEC blocks, and mixes in wrong calls: wrong arity, wrong types, non-numeric arguments and
 //! unknown options. Lex ranges (ZRANGE BYLEX, ZLEXCOUNT, ZREMRANGEBYLEX) run on their own
 //! keys, whose scores are all 0: Redis leaves them undefined on mixed scores. Commands whose
 //! replies are random (SPOP, SRANDMEMBER, RANDOMKEY, HRANDFIELD, ZRANDMEMBER, SCAN) are not
@@ -193,14 +194,15 @@ impl Gen {
 
     /// One command, right or (about one time in twelve) deliberately wrong.
     fn command(&mut self) -> Vec<String> {
-        self.family = self.rng.gen_range(0..6);
+        self.family = self.rng.gen_range(0..7);
         let mut cmd = match self.family {
             0 => self.string_cmd(),
             1 => self.key_cmd(),
             2 => self.list_cmd(),
             3 => self.hash_cmd(),
             4 => self.set_cmd(),
-            _ => self.zset_cmd(),
+            5 => self.zset_cmd(),
+            _ => self.mixed_cmd(),
         };
         match self.rng.gen_range(0..24) {
             0 if cmd.len() > 1 => {
@@ -214,6 +216,115 @@ impl Gen {
             _ => {}
         }
         cmd
+    }
+
+    /// Bitmaps and HyperLogLogs (on the string family's keys), SORT and the blocking pops with
+    /// a short timeout (on the aggregate families' keys).
+    fn mixed_cmd(&mut self) -> Vec<String> {
+        let pick = self.rng.gen_range(0..13);
+        self.family = match pick {
+            0..=6 => 0,
+            _ => *[2, 4, 5].choose(&mut self.rng).expect("not empty"),
+        };
+        let k = self.key();
+        let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        match pick {
+            0 => vec![
+                "SETBIT".into(),
+                k,
+                self.small_int(0, 100),
+                self.pick(&["0", "1"]),
+            ],
+            1 => vec!["GETBIT".into(), k, self.small_int(0, 100)],
+            2 => {
+                let mut c = vec!["BITCOUNT".into(), k];
+                if self.chance(0.5) {
+                    c.push(self.small_int(-5, 5));
+                    c.push(self.small_int(-5, 5));
+                    if self.chance(0.5) {
+                        c.push(self.pick(&["BYTE", "BIT"]));
+                    }
+                }
+                c
+            }
+            3 => vec![
+                "BITPOS".into(),
+                k,
+                self.pick(&["0", "1"]),
+                self.small_int(-3, 3),
+            ],
+            4 => {
+                let op = self.pick(&["AND", "OR", "XOR", "NOT"]);
+                let mut c = vec!["BITOP".into(), op.clone(), k, self.key()];
+                if op != "NOT" {
+                    c.push(self.key());
+                }
+                c
+            }
+            5 => {
+                let mut c = vec![self.pick(&["PFADD", "PFCOUNT"]), k];
+                for _ in 0..self.rng.gen_range(0..4) {
+                    c.push(self.member());
+                }
+                c
+            }
+            6 => vec!["PFMERGE".into(), k, self.key(), self.key()],
+            7 | 8 => {
+                let mut c = vec![self.pick(&["SORT", "SORT_RO"]), k];
+                if self.chance(0.5) {
+                    c.push("ALPHA".into());
+                }
+                if self.chance(0.3) {
+                    c.push("DESC".into());
+                }
+                if self.chance(0.3) {
+                    c.extend(["LIMIT".into(), self.small_int(-1, 3), self.small_int(-1, 5)]);
+                }
+                if c[0] == "SORT" && self.chance(0.2) {
+                    c.extend(["STORE".into(), self.key()]);
+                }
+                c
+            }
+            9 => {
+                let mut c = vec![self.pick(&["BLPOP", "BRPOP"])];
+                c.extend(self.keys(1, 2));
+                c.push("0.01".into());
+                c
+            }
+            10 => vec![self.pick(&["BZPOPMIN", "BZPOPMAX"]), k, "0.01".into()],
+            11 => {
+                let mut c = strs(&["BLMPOP", "0.01", "1"]);
+                c.push(k);
+                c.push(self.pick(&["LEFT", "RIGHT"]));
+                c
+            }
+            _ => vec![
+                "BLMOVE".into(),
+                k,
+                self.key(),
+                self.pick(&["LEFT", "RIGHT"]),
+                self.pick(&["LEFT", "RIGHT"]),
+                "0.01".into(),
+            ],
+        }
+    }
+
+    /// A stream of `n` commands, now and then a few of them inside MULTI … EXEC (or DISCARD).
+    fn commands(&mut self, n: usize) -> Vec<Vec<String>> {
+        let mut cmds = Vec::with_capacity(n + 16);
+        while cmds.len() < n {
+            if self.chance(0.03) {
+                cmds.push(vec!["MULTI".to_string()]);
+                for _ in 0..self.rng.gen_range(1..5) {
+                    cmds.push(self.command());
+                }
+                let end = if self.chance(0.85) { "EXEC" } else { "DISCARD" };
+                cmds.push(vec![end.to_string()]);
+            } else {
+                cmds.push(self.command());
+            }
+        }
+        cmds
     }
 
     fn string_cmd(&mut self) -> Vec<String> {
@@ -779,9 +890,15 @@ fn normalize(cmd: &[String], frame: Vec<u8>) -> Vec<u8> {
 /// One server connection of the pair.
 struct Side {
     conn: RawConn,
+    /// The commands queued since MULTI, so EXEC's replies are normalized like their own.
+    queued: Option<Vec<Vec<String>>>,
 }
 
 impl Side {
+    fn new(conn: RawConn) -> Side {
+        Side { conn, queued: None }
+    }
+
     /// Sends `cmds` in one write and reads one reply per command.
     fn exchange(&mut self, cmds: &[Vec<String>]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
@@ -790,16 +907,52 @@ impl Side {
         }
         self.conn.send(&out);
         cmds.iter()
-            .map(|c| normalize(c, self.conn.read_frame()))
+            .map(|c| {
+                let frame = self.conn.read_frame();
+                match c[0].to_ascii_uppercase().as_str() {
+                    "MULTI" => {
+                        self.queued.get_or_insert_with(Vec::new);
+                        frame
+                    }
+                    "EXEC" => normalize_exec(self.queued.take().unwrap_or_default(), frame),
+                    "DISCARD" => {
+                        self.queued = None;
+                        frame
+                    }
+                    _ => {
+                        if let Some(q) = &mut self.queued {
+                            q.push(c.clone());
+                        }
+                        normalize(c, frame)
+                    }
+                }
+            })
             .collect()
     }
+}
+
+/// EXEC's array holds the queued commands' replies: each is normalized as its own command's.
+fn normalize_exec(queued: Vec<Vec<String>>, frame: Vec<u8>) -> Vec<u8> {
+    if frame.first() != Some(&b'*') || frame.starts_with(b"*-1") {
+        return frame;
+    }
+    let (head, items) = split(&frame);
+    if items.len() != queued.len() {
+        return frame;
+    }
+    let items: Vec<Vec<u8>> = queued
+        .iter()
+        .zip(items)
+        .map(|(c, item)| normalize(c, item))
+        .collect();
+    [head, items.concat()].concat()
 }
 
 /// Sends `n` generated commands from `seed` to both servers and panics at the first reply
 /// that differs.
 fn compare(tessera: &mut Side, redis: &mut Side, seed: u64, n: usize, label: &str) {
     let mut gen = Gen::new(seed);
-    let cmds: Vec<Vec<String>> = (0..n).map(|_| gen.command()).collect();
+    let cmds = gen.commands(n);
     for (b, batch) in cmds.chunks(BATCH).enumerate() {
         let got = tessera.exchange(batch);
         let want = redis.exchange(batch);
@@ -828,8 +981,8 @@ fn both(tessera: &mut Side, redis: &mut Side, cmd: &[&str]) {
 fn random_commands_reply_like_redis_in_resp2() {
     let t = TestServer::start();
     let r = TestServer::start_redis();
-    let mut tessera = Side { conn: t.raw() };
-    let mut redis = Side { conn: r.raw() };
+    let mut tessera = Side::new(t.raw());
+    let mut redis = Side::new(r.raw());
     for seed in RESP2_SEEDS {
         both(&mut tessera, &mut redis, &["FLUSHALL"]);
         compare(&mut tessera, &mut redis, seed, RESP2_COMMANDS, "RESP2");
@@ -840,8 +993,8 @@ fn random_commands_reply_like_redis_in_resp2() {
 fn random_commands_reply_like_redis_in_resp3() {
     let t = TestServer::start();
     let r = TestServer::start_redis();
-    let mut tessera = Side { conn: t.raw() };
-    let mut redis = Side { conn: r.raw() };
+    let mut tessera = Side::new(t.raw());
+    let mut redis = Side::new(r.raw());
     // HELLO's own reply names the server and its version, so it is not compared.
     both(&mut tessera, &mut redis, &["HELLO", "3"]);
     compare(

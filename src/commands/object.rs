@@ -62,9 +62,21 @@ fn encoding(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// OBJECT REFCOUNT key
 ///
-/// Always 1: values are never shared between keys.
+/// 1, except for what Redis keeps as one of its shared integers (0 to 9999 stored with the
+/// `int` encoding while no maxmemory limit asks for unshared values), which report INT_MAX.
 fn refcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    with_value(cx, args, |_| Ok(Reply::Int(1)))
+    match cx.lookup_read(&args[2]) {
+        Some(e) => {
+            let shared = e.encoding_name() == "int"
+                && (settings::maxmemory() == 0 || !settings::lfu_or_lru_policy())
+                && e.value
+                    .as_str()
+                    .and_then(|b| crate::storage::value::parse_canonical_i64(b))
+                    .is_some_and(|n| (0..10_000).contains(&n));
+            Ok(Reply::Int(if shared { i32::MAX as i64 } else { 1 }))
+        }
+        None => Ok(Reply::Nil),
+    }
 }
 
 /// OBJECT IDLETIME key

@@ -319,18 +319,19 @@ async fn run_split(
         g.1.extend_from_slice(&argv[p..(p + step).min(argv.len())]);
     }
     let suffix = &argv[(last + step).min(argv.len())..];
-    let tx = MultiShard::lock(groups.keys().copied().collect()).await;
-    let mut replies: Vec<(Vec<usize>, CmdResult)> = Vec::with_capacity(groups.len());
+    // Each shard runs its part as soon as it is locked: one message per shard.
+    let mut indices = Vec::with_capacity(groups.len());
+    let mut work = Vec::with_capacity(groups.len());
     for (shard, (idx, mut sub)) in groups {
         sub.extend_from_slice(suffix);
-        let r = tx
-            .run(shard, move |ks| {
-                run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
-            })
-            .await;
-        replies.push((idx, r));
+        indices.push(idx);
+        work.push((shard, move |ks: &mut Keyspace| {
+            run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
+        }));
     }
+    let (tx, results) = MultiShard::lock_and_run(work).await;
     drop(tx);
+    let replies: Vec<(Vec<usize>, CmdResult)> = indices.into_iter().zip(results).collect();
     merge(strategy, positions.len(), replies)
 }
 

@@ -798,6 +798,13 @@ fn object_refcount_idletime_and_freq() {
     assert_eq!(run(&mut c, "OBJECT REFCOUNT list"), int(1));
     assert_eq!(run(&mut c, "OBJECT REFCOUNT nope"), nil());
     assert_eq!(run(&mut c, "OBJECT IDLETIME text"), int(0));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let idle = run(&mut c, "OBJECT IDLETIME text").int();
+    assert!((2..=3).contains(&idle), "idle {idle}");
+    // Asking does not touch the key; reading it does.
+    assert_eq!(run(&mut c, "OBJECT IDLETIME text").int(), idle);
+    run(&mut c, "GET text");
+    assert_eq!(run(&mut c, "OBJECT IDLETIME text"), int(0));
     assert_eq!(
         run(&mut c, "OBJECT FREQ text"),
         err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")

@@ -92,7 +92,9 @@ pub(crate) fn batch_now() -> UnixMillis {
 
 /// Reads the clock for a new batch.
 pub(crate) fn refresh_now() {
-    local().now.set(UnixMillis::now());
+    let now = UnixMillis::now();
+    local().now.set(now);
+    crate::storage::clock::set_coarse_now(now);
 }
 
 /// Notes that work arrived outside the network ring.

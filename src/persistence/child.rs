@@ -1,9 +1,10 @@
 //! The snapshot child: what runs after `fork()` returns 0, until `_exit`.
 //!
-//! Owns: the child's whole life. It pins itself to the snapshot CPU, reads every shard's
-//! keyspace from its copy-on-write image, writes the RDB (to a temp file with direct I/O, then
-//! fdatasync and rename; or to a descriptor), reports progress and its copy-on-write size
-//! through the shared `ChildReport`, and leaves with `_exit(0)` on success, `_exit(1)` on error.
+//! Owns: the child's whole life. It pins itself to the snapshot CPU, closes the descriptors it
+//! inherited and does not use, reads every shard's keyspace from its copy-on-write image, writes
+//! the RDB (to a temp file with direct I/O, then fdatasync and rename; or to a descriptor),
+//! reports progress and its copy-on-write size through the shared `ChildReport`, and leaves
+//! with `_exit(0)` on success, `_exit(1)` on error.
 //!
 //! The child is single-threaded: `fork` copied only the thread that called it. So it must not
 //! touch anything another thread might have held locked at the fork: no logging (the logger
@@ -14,7 +15,7 @@
 
 use std::cell::{Ref, RefCell};
 use std::io::Write;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -78,8 +79,41 @@ pub(crate) fn run(job: ChildJob<'_>) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Names the process, ties its life to the parent's, and pins it to its CPU.
+/// Closes every descriptor the child inherited but does not use (listening and client sockets,
+/// io_uring rings, eventfds), keeping standard input, output and error and `keep`. A client
+/// the parent disconnects is then really disconnected, and no port stays bound to the child.
+fn close_inherited_fds(keep: Option<RawFd>) {
+    let close_range = |first: u32, last: u32| {
+        if first <= last {
+            // SAFETY: close_range(2) only closes descriptors of this (single-threaded) process;
+            // nothing in the child uses the ones in range.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_close_range,
+                    first as libc::c_uint,
+                    last as libc::c_uint,
+                    0 as libc::c_uint,
+                )
+            };
+        }
+    };
+    match keep {
+        Some(fd) if fd >= 3 => {
+            close_range(3, fd as u32 - 1);
+            close_range(fd as u32 + 1, u32::MAX);
+        }
+        _ => close_range(3, u32::MAX),
+    }
+}
+
+/// Names the process, ties its life to the parent's, pins it to its CPU, and drops the
+/// descriptors it does not need.
 fn prepare_process(job: &ChildJob<'_>) {
+    let keep = match &job.sink {
+        ChildSink::Fd { fd, .. } => Some(fd.as_raw_fd()),
+        ChildSink::File { .. } => None,
+    };
+    close_inherited_fds(keep);
     // SAFETY: prctl with integer arguments and a static NUL-terminated name; no memory is
     // shared with other threads.
     unsafe {

@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod persistence;
 pub mod protocol;
 pub mod rdb;
 pub mod server;

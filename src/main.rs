@@ -1,7 +1,8 @@
 //! `tessera-server`: starts a Tessera server.
 //!
-//! Start-up order: configuration (exit 1 with a message naming file and line on error), daemonize,
-//! logging, locked-memory limit, pid file, then one executor per shard until shutdown.
+//! Start-up order: configuration (exit 1 with a message naming file and line on error),
+//! transparent huge pages off, daemonize, logging, locked-memory limit, pid file, the snapshot to
+//! load (opened now, read once the executors run), then one executor per shard until shutdown.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -37,6 +38,9 @@ fn main() {
             std::process::exit(e.exit_code());
         }
     };
+    if config.flag(tessera::config::Id::DisableThp) {
+        process::disable_transparent_huge_pages();
+    }
     if config.daemonize() {
         if let Err(e) = process::daemonize() {
             fail(e);
@@ -69,6 +73,9 @@ fn main() {
             tracing::warn!("{e}");
         }
     }
+    if let Err(e) = tessera::persistence::load::prepare(&config) {
+        fail(e);
+    }
     let shared = install(shared_state(config, nr));
     let (bind, port) = {
         let c = shared.config.read().expect("config lock");
@@ -88,12 +95,13 @@ fn main() {
         .into_iter()
         .map(std::os::fd::IntoRawFd::into_raw_fd)
         .collect();
-    let r = runtime::run_shards(shared, &cpus, move |_id| {
+    let r = runtime::run_shards(shared, &cpus, move |id| {
         let listeners = listeners.clone();
         async move {
             let listeners = listeners.iter().map(|&fd| dup_listener(fd)).collect();
             glommio::spawn_local(expiry::run()).detach();
             glommio::spawn_local(idle_clients::run()).detach();
+            tessera::persistence::on_shard_start(id);
             net::driver::run(listeners).await;
         }
     });

@@ -335,7 +335,8 @@ fn flushdb(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 /// FLUSHALL [ASYNC | SYNC]
 ///
 /// Deletes every key of every DB on every shard, atomically. Always propagated, even when the
-/// dataset was empty.
+/// dataset was empty. As in Redis, a running snapshot child is killed and, with save points
+/// configured, the empty dataset is saved before the shards are released.
 fn flushall(_cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
     Box::pin(flush(argv, None))
 }
@@ -347,6 +348,9 @@ async fn flush(argv: Vec<Bytes>, db: Option<usize>) -> CmdResult {
     let _mode = parse_flush_mode(&argv)?;
     let tx = MultiShard::lock_all().await;
     tx.run_each(move |ks| flush_shard(ks, db)).await;
+    if db.is_none() {
+        crate::persistence::after_flushall(&tx).await;
+    }
     Ok(Reply::Ok)
 }
 

@@ -113,14 +113,9 @@ pub struct ServerFacts {
     pub config_file: String,
 }
 
-/// Facts of INFO's persistence section that come from the snapshot machinery.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PersistenceFacts {
-    /// Writes since the last save.
-    pub changes_since_last_save: u64,
-    /// Unix seconds of the last successful save.
-    pub last_save_time: u64,
-}
+/// Facts of INFO's persistence section (and of the fork counters in stats), from
+/// `crate::persistence`.
+pub use crate::persistence::PersistenceFacts;
 
 /// Everything one INFO reply shows, gathered before any text is written.
 #[derive(Debug, Clone, Default)]
@@ -186,10 +181,7 @@ pub async fn gather() -> InfoFacts {
                 .unwrap_or_default(),
             config_file: settings::config_file(),
         },
-        persistence: PersistenceFacts {
-            changes_since_last_save: totals.keyspace.dirty,
-            last_save_time: sh.last_save.load(std::sync::atomic::Ordering::Relaxed),
-        },
+        persistence: crate::persistence::info_facts(totals.keyspace.dirty),
         totals,
         rates,
         memory: probes::memory(),
@@ -429,37 +421,48 @@ pub fn memory_section(f: &InfoFacts) -> String {
     o
 }
 
-/// The `# Persistence` section.
+/// The `# Persistence` section, with the `loading_*` fields while the dataset loads.
 pub fn persistence_section(f: &InfoFacts) -> String {
     let p = &f.persistence;
     let mut o = String::from("# Persistence\r\n");
-    for name in [
-        "loading",
-        "async_loading",
-        "current_cow_peak",
-        "current_cow_size",
-        "current_cow_size_age",
-    ] {
-        field(&mut o, name, 0);
-    }
-    field(&mut o, "current_fork_perc", "0.00");
-    field(&mut o, "current_save_keys_processed", 0);
-    field(&mut o, "current_save_keys_total", 0);
+    field(&mut o, "loading", u8::from(p.loading.is_some()));
+    field(&mut o, "async_loading", 0);
+    field(&mut o, "current_cow_peak", p.current_cow.1);
+    field(&mut o, "current_cow_size", p.current_cow.0);
+    field(&mut o, "current_cow_size_age", p.current_cow.2);
+    let (processed, total) = p.current_save_keys;
+    let fork_perc = if total == 0 {
+        0.0
+    } else {
+        processed as f64 * 100.0 / total as f64
+    };
+    field(&mut o, "current_fork_perc", format!("{fork_perc:.2}"));
+    field(&mut o, "current_save_keys_processed", processed);
+    field(&mut o, "current_save_keys_total", total);
     field(
         &mut o,
         "rdb_changes_since_last_save",
         p.changes_since_last_save,
     );
-    field(&mut o, "rdb_bgsave_in_progress", 0);
+    field(
+        &mut o,
+        "rdb_bgsave_in_progress",
+        u8::from(p.bgsave_in_progress),
+    );
     field(&mut o, "rdb_last_save_time", p.last_save_time);
-    field(&mut o, "rdb_last_bgsave_status", "ok");
-    field(&mut o, "rdb_last_bgsave_time_sec", -1);
-    field(&mut o, "rdb_current_bgsave_time_sec", -1);
+    let status = if p.last_bgsave_failed { "err" } else { "ok" };
+    field(&mut o, "rdb_last_bgsave_status", status);
+    field(&mut o, "rdb_last_bgsave_time_sec", p.last_bgsave_time_sec);
+    field(
+        &mut o,
+        "rdb_current_bgsave_time_sec",
+        p.current_bgsave_time_sec,
+    );
+    field(&mut o, "rdb_saves", p.rdb_saves);
+    field(&mut o, "rdb_last_cow_size", p.last_cow_size);
+    field(&mut o, "rdb_last_load_keys_expired", p.last_load_keys.1);
+    field(&mut o, "rdb_last_load_keys_loaded", p.last_load_keys.0);
     for name in [
-        "rdb_saves",
-        "rdb_last_cow_size",
-        "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
         "aof_enabled",
         "aof_rewrite_in_progress",
         "aof_rewrite_scheduled",
@@ -478,6 +481,18 @@ pub fn persistence_section(f: &InfoFacts) -> String {
         "module_fork_last_cow_size",
     ] {
         field(&mut o, name, 0);
+    }
+    if let Some(l) = &p.loading {
+        field(&mut o, "loading_start_time", l.start_time);
+        field(&mut o, "loading_total_bytes", l.total_bytes);
+        field(&mut o, "loading_rdb_used_mem", 0);
+        field(&mut o, "loading_loaded_bytes", l.loaded_bytes);
+        field(
+            &mut o,
+            "loading_loaded_perc",
+            format!("{:.2}", l.loaded_perc),
+        );
+        field(&mut o, "loading_eta_seconds", l.eta_seconds);
     }
     o
 }
@@ -528,9 +543,9 @@ pub fn stats_section(f: &InfoFacts) -> String {
     field(&mut o, "pubsub_channels", f.pubsub.channels);
     field(&mut o, "pubsub_patterns", f.pubsub.patterns);
     field(&mut o, "pubsubshard_channels", f.pubsub.shard_channels);
+    field(&mut o, "latest_fork_usec", f.persistence.latest_fork_usec);
+    field(&mut o, "total_forks", f.persistence.total_forks);
     for name in [
-        "latest_fork_usec",
-        "total_forks",
         "migrate_cached_sockets",
         "slave_expires_tracked_keys",
         "active_defrag_hits",
@@ -773,6 +788,42 @@ mod tests {
         assert_eq!(field_names(&cpu_section(&f)).len(), 6);
         assert!(replication_section(&f)
             .contains("master_replid2:0000000000000000000000000000000000000000\r\n"));
+    }
+
+    #[test]
+    fn persistence_shows_its_loading_fields_only_while_loading() {
+        let mut f = facts();
+        let idle = persistence_section(&f);
+        assert!(idle.contains("loading:0\r\n"));
+        assert!(idle.contains("rdb_last_bgsave_status:ok\r\n"));
+        assert!(!idle.contains("loading_start_time"));
+        f.persistence.loading = Some(crate::persistence::LoadingFacts {
+            start_time: 1_700_000_000,
+            total_bytes: 1000,
+            loaded_bytes: 250,
+            loaded_perc: 25.0,
+            eta_seconds: 3,
+        });
+        f.persistence.current_save_keys = (1, 3);
+        f.persistence.last_bgsave_failed = true;
+        let busy = persistence_section(&f);
+        let names = field_names(&busy);
+        assert_eq!(names.len(), 36);
+        assert_eq!(
+            &names[30..],
+            [
+                "loading_start_time",
+                "loading_total_bytes",
+                "loading_rdb_used_mem",
+                "loading_loaded_bytes",
+                "loading_loaded_perc",
+                "loading_eta_seconds"
+            ]
+        );
+        assert!(busy.contains("loading:1\r\n"));
+        assert!(busy.contains("loading_loaded_perc:25.00\r\n"));
+        assert!(busy.contains("current_fork_perc:33.33\r\n"));
+        assert!(busy.contains("rdb_last_bgsave_status:err\r\n"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod lists_blocking;
 pub mod lists_move;
 pub mod long_double;
 pub mod object;
+pub mod persistence;
 pub mod pubsub;
 pub mod server;
 #[cfg(test)]
@@ -91,6 +92,7 @@ pub fn build_table() -> CommandTable {
     dump_restore::register(&mut t);
     t.group("server");
     server::register(&mut t);
+    persistence::register(&mut t);
     info::register(&mut t);
     debug::register(&mut t);
     command_cmd::register(&mut t);

@@ -88,23 +88,35 @@ impl ShutdownArgs {
 
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// Stops the server: every executor leaves its network loop at its next turn and the process
-/// exits, closing every connection. On success the caller gets no reply at all, only the closed
-/// connection, which is what clients expect. A shutdown is never left pending, so ABORT always
-/// finds none to cancel. The final save (SAVE, or configured save points without NOSAVE) belongs
-/// to the persistence module, which runs it before the executors stop.
+/// Stops the server: a running snapshot child is killed, the dataset is saved when SAVE is
+/// given or save points are configured (unless NOSAVE, or while loading), then every executor
+/// leaves its network loop and the process exits, closing every connection. On success the
+/// caller gets no reply at all, only the closed connection, which is what clients expect. When
+/// the final save fails the server keeps running and answers `ERR Errors trying to SHUTDOWN.
+/// Check logs.`, unless FORCE. ABORT cancels a shutdown a signal asked for and that has not run
+/// yet.
 fn shutdown(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
     Box::pin(async move {
         let req = ShutdownArgs::parse(&args)?;
         if req.abort {
-            return Err(CmdError::NoShutdownInProgress);
+            return if crate::persistence::abort_shutdown() {
+                Ok(Reply::Ok)
+            } else {
+                Err(CmdError::NoShutdownInProgress)
+            };
         }
-        tracing::warn!(
-            nosave = req.nosave,
-            save = req.save,
-            "user requested shutdown"
-        );
-        crate::server::signals::request_shutdown();
+        let flags = crate::persistence::ShutdownFlags {
+            nosave: req.nosave,
+            save: req.save,
+            now: req.now,
+            force: req.force,
+        };
+        if crate::persistence::prepare_for_shutdown(flags)
+            .await
+            .is_err()
+        {
+            return Err(CmdError::ShutdownFailed);
+        }
         // No reply: the connection stays silent until the process exits and closes it.
         futures_lite::future::pending::<CmdResult>().await
     })

@@ -126,6 +126,8 @@ pub mod flags {
     pub const MOVABLEKEYS: u32 = 1 << 13;
     /// Allowed while a script or module command keeps the server busy.
     pub const ALLOW_BUSY: u32 = 1 << 14;
+    /// Refused while a replica loads its master's dataset in the background.
+    pub const NO_ASYNC_LOADING: u32 = 1 << 15;
 
     /// Names in `COMMAND INFO` order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -141,6 +143,7 @@ pub mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),

@@ -213,6 +213,22 @@ impl Config {
         self.flag(Id::Rdbcompression)
     }
 
+    /// `rdb-key-save-delay`: microseconds a save sleeps after each key (negative: 1 µs with a
+    /// chance of 1 in -N), for tests.
+    pub fn rdb_key_save_delay(&self) -> i32 {
+        self.int(Id::RdbKeySaveDelay) as i32
+    }
+
+    /// `key-load-delay`: as `rdb-key-save-delay`, for each key loaded.
+    pub fn key_load_delay(&self) -> i32 {
+        self.int(Id::KeyLoadDelay) as i32
+    }
+
+    /// `stop-writes-on-bgsave-error`.
+    pub fn stop_writes_on_bgsave_error(&self) -> bool {
+        self.flag(Id::StopWritesOnBgsaveError)
+    }
+
     /// `rdbchecksum`.
     pub fn rdbchecksum(&self) -> bool {
         self.flag(Id::Rdbchecksum)

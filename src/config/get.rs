@@ -3,10 +3,11 @@
 //! Owns: the matching rules. A pattern without `*`, `?` or `[` is a name (any case, alias
 //! included) and comes back spelled as the client sent it. A glob pattern is matched, without
 //! case, against every canonical name and every alias, each listed under its own name; so `*`
-//! lists `slave-read-only` as well as `replica-read-only`, as Redis does.
+//! lists `slave-read-only` as well as `replica-read-only`, as Redis does. Hidden directives
+//! (`table::HIDDEN`) answer only to their exact name.
 
 use super::store::Config;
-use super::table::{lookup, TABLE};
+use super::table::{lookup, HIDDEN, TABLE};
 use crate::commands::glob::glob_match;
 
 impl Config {
@@ -32,7 +33,7 @@ impl Config {
                 }
                 continue;
             }
-            for d in TABLE {
+            for d in TABLE.iter().filter(|d| !HIDDEN.contains(&d.id)) {
                 for name in std::iter::once(d.name).chain(d.alias) {
                     if !seen(&out, name) && glob_match(pattern, name.as_bytes(), true) {
                         out.push((name.to_string(), self.value(d.id).show(d.kind)));
@@ -113,8 +114,10 @@ mod tests {
         let c = Config::default();
         let all = get(&c, "*");
         let aliases = TABLE.iter().filter(|d| d.alias.is_some()).count();
-        assert_eq!(all.len(), TABLE.len() + aliases);
+        assert_eq!(all.len(), TABLE.len() - HIDDEN.len() + aliases);
         assert!(all.iter().any(|(n, _)| n == "threads"));
+        assert!(!all.iter().any(|(n, _)| n == "rdb-key-save-delay"));
+        assert_eq!(one(&c, "rdb-key-save-delay"), "0");
     }
 
     #[test]

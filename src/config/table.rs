@@ -202,6 +202,8 @@ directives! {
     Rdbchecksum:                 "rdbchecksum",                  None,                            Kind::Bool,           "yes",            Startup;
     RdbDelSyncFiles:             "rdb-del-sync-files",           None,                            Kind::Bool,           "no",             Runtime;
     RdbSaveIncrementalFsync:     "rdb-save-incremental-fsync",   None,                            Kind::Bool,           "yes",            Runtime;
+    RdbKeySaveDelay:             "rdb-key-save-delay",           None,                            int(INT_MIN, INT_MAX), "0",             Runtime;
+    KeyLoadDelay:                "key-load-delay",               None,                            int(INT_MIN, INT_MAX), "0",             Runtime;
 
     // Append-only file: accepted so stock config files load; only `appendonly no` is supported.
     Appendonly:                  "appendonly",                   None,                            Kind::Bool,           "no",             Runtime;
@@ -289,6 +291,11 @@ pub fn lookup(name: &[u8]) -> Option<&'static Directive> {
                 .is_some_and(|a| a.as_bytes().eq_ignore_ascii_case(name))
     })
 }
+
+/// Directives for testing that, as in Redis, a glob in CONFIG GET never lists: only their exact
+/// name reads them. `rdb-key-save-delay` and `key-load-delay` slow saving and loading down, per
+/// key, so that a test can watch a save or a load in progress.
+pub const HIDDEN: &[Id] = &[Id::RdbKeySaveDelay, Id::KeyLoadDelay];
 
 /// The row of `id`.
 pub fn directive(id: Id) -> &'static Directive {

@@ -85,6 +85,15 @@ pub enum CmdError {
     LfuSelected,
     /// SHUTDOWN ABORT while no shutdown is in progress.
     NoShutdownInProgress,
+    /// SHUTDOWN's final save failed (without FORCE): the server keeps running.
+    ShutdownFailed,
+    /// SAVE or BGSAVE while a snapshot child runs.
+    BgsaveInProgress,
+    /// SAVE or BGSAVE failed; the log says why (Redis replies a bare `ERR`).
+    SaveFailed,
+    /// A write (or PING) after a failed background save, with `stop-writes-on-bgsave-error yes`
+    /// and save points configured.
+    Misconf,
     /// COMMAND GETKEYS names no known command.
     GetKeysUnknownCommand,
     /// COMMAND GETKEYS names a command that takes no keys.
@@ -232,6 +241,15 @@ impl CmdError {
                 data will take some time to adjust."
                 .into(),
             CmdError::NoShutdownInProgress => "ERR No shutdown in progress.".into(),
+            CmdError::ShutdownFailed => "ERR Errors trying to SHUTDOWN. Check logs.".into(),
+            CmdError::BgsaveInProgress => "ERR Background save already in progress".into(),
+            CmdError::SaveFailed => "ERR".into(),
+            CmdError::Misconf => "MISCONF Redis is configured to save RDB snapshots, but it's \
+                currently unable to persist to disk. Commands that may modify the data set are \
+                disabled, because this instance is configured to report errors during writes if \
+                RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the \
+                Redis logs for details about the RDB error."
+                .into(),
             CmdError::GetKeysUnknownCommand => "ERR Invalid command specified".into(),
             CmdError::GetKeysNoKeys => "ERR The command has no key arguments".into(),
             CmdError::GetKeysWrongArgCount => {
@@ -374,6 +392,23 @@ mod tests {
                  to adjust.",
             ),
             (CmdError::NoShutdownInProgress, "ERR No shutdown in progress."),
+            (
+                CmdError::ShutdownFailed,
+                "ERR Errors trying to SHUTDOWN. Check logs.",
+            ),
+            (
+                CmdError::BgsaveInProgress,
+                "ERR Background save already in progress",
+            ),
+            (CmdError::SaveFailed, "ERR"),
+            (
+                CmdError::Misconf,
+                "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to \
+                 persist to disk. Commands that may modify the data set are disabled, because this \
+                 instance is configured to report errors during writes if RDB snapshotting fails \
+                 (stop-writes-on-bgsave-error option). Please check the Redis logs for details \
+                 about the RDB error.",
+            ),
             (
                 CmdError::SubscribedContext("client|list"),
                 "ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING \

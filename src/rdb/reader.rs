@@ -94,8 +94,6 @@ pub struct ReadStats {
     pub keys: u64,
     /// Empty aggregates skipped (Redis skips them too).
     pub empty_skipped: u64,
-    /// Streams skipped (see [`ReadOptions::keep_streams`]).
-    pub streams_skipped: u64,
     /// Module values and module AUX data skipped.
     pub modules_skipped: u64,
     /// Function libraries skipped.

@@ -142,6 +142,13 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return refuse(client, CmdError::NoAuth);
     }
+    // Persistence: after a failed background save, writes are refused (MISCONF). The commands
+    // EXEC runs were admitted when they were queued.
+    if !client.in_exec {
+        if let Some(e) = crate::persistence::admission::refuse_write(spec) {
+            return refuse(client, e);
+        }
+    }
     // Pub/sub mode: a RESP2 subscriber may run only the pub/sub commands, PING, QUIT and RESET;
     // the commands EXEC runs are not checked, as in Redis.
     if !client.in_exec {
@@ -149,6 +156,10 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
             client.last_cmd = spec.name;
             return refuse(client, e);
         }
+    }
+    // Persistence: while the dataset loads, only commands flagged `loading` run.
+    if let Some(e) = crate::persistence::admission::refuse_while_loading(spec) {
+        return refuse(client, e);
     }
     if client.multi.is_some() {
         if let Some(step) = queue(client, spec, argv) {

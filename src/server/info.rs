@@ -126,6 +126,7 @@ pub fn reset_shard_stats(ks: &mut Keyspace) {
 pub fn reset_process_stats() {
     *sampler().lock().unwrap_or_else(|e| e.into_inner()) = Sampler::default();
     super::probes::reset_peak_memory();
+    crate::persistence::status::reset_stats();
 }
 
 /// Rates over the last sampling interval, per second.

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use futures_channel::oneshot;
 use glommio::{LocalExecutorBuilder, Placement};
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use super::gate::{Gate, Job, LockWaiter, TxId};
@@ -41,6 +42,11 @@ pub(crate) enum ShardMsg {
     /// this executor, so that no task is ever woken from another thread.
     Deliver(Box<dyn FnOnce() + Send>),
 }
+
+/// Every shard's keyspace, by shard id, for the snapshot code (see [`keyspace_registry`]).
+/// Filled by each shard as it starts; the keyspaces are leaked with their `ShardLocal` and live
+/// as long as the process.
+static KEYSPACES: OnceLock<Vec<AtomicPtr<RefCell<Keyspace>>>> = OnceLock::new();
 
 /// One mailbox per shard: peers push, the owner's network driver drains. A plain locked vector:
 /// each push or drain holds the lock for a few instructions, and the doorbell wakes the owner.
@@ -112,14 +118,23 @@ where
 {
     let n = shared.nr_shards;
     MAILBOXES.get_or_init(|| (0..n).map(|_| Mutex::new(Vec::new())).collect());
+    KEYSPACES.get_or_init(|| {
+        (0..n)
+            .map(|_| AtomicPtr::new(std::ptr::null_mut()))
+            .collect()
+    });
     let mut handles = Vec::with_capacity(n);
     for id in 0..n {
         let cpu = cpus[id % cpus.len()];
         let body = body.clone();
         // The network driver hands glommio a turn by awaiting a 1 µs timer; spinning briefly
         // before parking lets that timer fire without a round trip through the kernel.
+        // No file I/O goes through glommio, so its registered I/O buffers (10 MiB each by
+        // default) are kept at the minimum: registered buffers are pinned, and a fork copies
+        // pinned memory at once, which made a snapshot's fork take ~30 ms on an empty server.
         let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("shard-{id}"))
+            .io_memory(0)
             .spin_before_park(Duration::from_micros(20))
             .spawn(move || async move {
                 shard_main(id);
@@ -148,6 +163,28 @@ fn shard_main(id: ShardId) {
         now: Cell::new(UnixMillis::now()),
     }));
     LOCAL.with(|l| l.set(Some(local)));
+    if let Some(registry) = KEYSPACES.get() {
+        let ptr = &local.keyspace as *const RefCell<Keyspace> as *mut RefCell<Keyspace>;
+        registry[id].store(ptr, Ordering::Release);
+    }
+}
+
+/// The address of every shard's keyspace, in shard order; `None` until every shard has started.
+///
+/// Only the snapshot child may dereference these for another shard than the caller's own: a
+/// `RefCell<Keyspace>` belongs to its executor's thread, and the forked child is the one place
+/// where that thread no longer runs (a fork copies only the calling thread, and the child's
+/// memory is a frozen copy-on-write image of the moment of the fork). Anywhere else, reach
+/// another shard's keyspace with a hop.
+pub(crate) fn keyspace_registry() -> Option<Vec<*const RefCell<Keyspace>>> {
+    let registry = KEYSPACES.get()?;
+    registry
+        .iter()
+        .map(|p| {
+            let p = p.load(Ordering::Acquire);
+            (!p.is_null()).then_some(p as *const RefCell<Keyspace>)
+        })
+        .collect()
 }
 
 /// Runs the messages peers posted to this shard, in the order they arrived. Called by the

@@ -2,7 +2,8 @@
 //!
 //! Owns: the thread that waits for those signals. They are blocked in every other thread (the
 //! mask is set before any executor starts), so they arrive here, where asking the executors to
-//! stop is safe — unlike in a signal handler.
+//! stop is safe — unlike in a signal handler. What a signal then does (save, stop, or insist on
+//! a second SIGINT) is `persistence::shutdown`'s.
 
 use std::sync::atomic::Ordering;
 
@@ -26,22 +27,20 @@ pub fn block_stop_signals() {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
-/// Starts the thread that turns SIGTERM/SIGINT into a server shutdown.
+/// Starts the thread that turns SIGTERM/SIGINT into a server shutdown. The shutdown itself
+/// (with its final save when save points are configured) is carried out by shard 0's
+/// persistence cron; a failed save leaves the server running, and a later signal tries again.
 pub fn spawn_waiter() {
     std::thread::Builder::new()
         .name("signals".into())
-        .spawn(|| {
+        .spawn(|| loop {
             let set = stop_signals();
             let mut sig: libc::c_int = 0;
             // SAFETY: waits on a valid, blocked signal set; writes the signal number to `sig`.
-            unsafe { libc::sigwait(&set, &mut sig) };
-            let name = if sig == libc::SIGINT {
-                "SIGINT"
-            } else {
-                "SIGTERM"
-            };
-            tracing::warn!(signal = name, "received signal, scheduling shutdown");
-            request_shutdown();
+            if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                continue;
+            }
+            crate::persistence::shutdown::on_signal(sig);
         })
         .expect("spawning the signal thread");
 }

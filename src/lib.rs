@@ -7,5 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod protocol;
 pub mod rdb;
+pub mod replication;
 pub mod server;
 pub mod storage;

@@ -88,12 +88,15 @@ fn main() {
         .into_iter()
         .map(std::os::fd::IntoRawFd::into_raw_fd)
         .collect();
-    let r = runtime::run_shards(shared, &cpus, move |_id| {
+    let r = runtime::run_shards(shared, &cpus, move |id| {
         let listeners = listeners.clone();
         async move {
             let listeners = listeners.iter().map(|&fd| dup_listener(fd)).collect();
             glommio::spawn_local(expiry::run()).detach();
             glommio::spawn_local(idle_clients::run()).detach();
+            if id == tessera::replication::inbox::APPLIER_SHARD {
+                glommio::spawn_local(tessera::replication::applier::run()).detach();
+            }
             net::driver::run(listeners).await;
         }
     });

@@ -30,6 +30,7 @@ pub mod lists_move;
 pub mod long_double;
 pub mod object;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 #[cfg(test)]
 mod session;
@@ -83,6 +84,7 @@ pub fn build_table() -> CommandTable {
     dump_restore::register(&mut t);
     t.group("server");
     server::register(&mut t);
+    replication::register(&mut t);
     info::register(&mut t);
     debug::register(&mut t);
     command_cmd::register(&mut t);

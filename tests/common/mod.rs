@@ -14,16 +14,19 @@
 //! - `raw`: a raw socket for protocol tests, which sends bytes and expects exact bytes back.
 //! - `tools`: `redis-cli` and `redis-benchmark` with a deadline.
 //! - `slots`: the Redis Cluster key slot and the shard Tessera gives a key.
+//! - `dataset`: two servers' datasets compared key by key (TYPE, value, expiry time).
 
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
 
+mod dataset;
 mod raw;
 mod reply;
 mod server;
 mod slots;
 mod tools;
 
+pub use dataset::{dataset, dataset_diff, wait_same_dataset, Dataset, KeyState};
 pub use raw::{encode_command, show, RawConn};
 pub use reply::{
     array, bulk, bulks, double, err, info_field, info_section, int, nil, ok, run, run_args, status,

@@ -684,6 +684,7 @@ fn tiny_rdb() -> Vec<u8> {
 fn bad_input_from_a_master_is_logged_and_retried() {
     let id = "a".repeat(40);
     let rdb = tiny_rdb();
+    let (go, go_on) = std::sync::mpsc::channel::<()>();
     let mut truncated = rdb.clone();
     truncated.truncate(rdb.len() - 5);
     let mut corrupt = rdb.clone();
@@ -723,6 +724,7 @@ fn bad_input_from_a_master_is_logged_and_retried() {
             let rdb = tiny_rdb();
             move |mut s| {
                 handshake(&mut s);
+                go_on.recv().unwrap();
                 s.write_all(format!("+FULLRESYNC {id} 0\r\n${}\r\n", rdb.len()).as_bytes())
                     .unwrap();
                 s.write_all(&rdb).unwrap();
@@ -743,22 +745,59 @@ fn bad_input_from_a_master_is_logged_and_retried() {
     let (port, master) = fake_master(scripts);
     let replica = start_tessera(&["--repl-timeout", "2"]);
     let mut r = replica.client();
+    assert_eq!(run(&mut r, "SET old 1"), ok());
     assert_eq!(
         run_args(&mut r, &["REPLICAOF", "127.0.0.1", &port.to_string()]),
         ok()
     );
-    master.join().unwrap();
     for expected in [
         "Unexpected reply to PSYNC from master: '+WHATEVER'",
         "bad RDB from the master",
         "RDB CRC error",
-        "Protocol error from master: inline command",
     ] {
         wait_until(CATCH_UP, expected, || replica.log().contains(expected));
     }
-    // The one good sync left its key and the complete command; the half command is not applied.
+    // Failed loads went aside: clients still read the old dataset.
+    assert_eq!(run(&mut r, "GET old"), bulk("1"));
+    go.send(()).unwrap();
+    master.join().unwrap();
+    let expected = "Protocol error from master: inline command";
+    wait_until(CATCH_UP, expected, || replica.log().contains(expected));
+    // The one good sync replaced the dataset and applied the complete command; the half
+    // command is not applied.
+    assert_eq!(run(&mut r, "GET old"), nil());
     assert_eq!(run(&mut r, "GET k"), bulk("v"));
     assert_eq!(run(&mut r, "GET good"), bulk("1"));
     assert_eq!(run(&mut r, "PING"), status("PONG"));
     assert_eq!(info(&mut r, "replication", "master_link_status"), "down");
+}
+
+#[test]
+fn a_new_master_replaces_the_whole_dataset() {
+    let first = start_master(true);
+    let second = start_master(false);
+    let mut a = first.client();
+    let mut b = second.client();
+    cmd(&mut a, &["SET", "only-on-first", "1"]);
+    cmd(&mut a, &["SET", "shared", "first"]);
+    cmd(&mut b, &["SET", "shared", "second"]);
+    cmd(&mut b, &["HSET", "only-on-second", "f", "v"]);
+    // An empty replica with on-empty-db loads in place; the second sync goes aside and switches.
+    let replica = start_tessera(&["--repl-diskless-load", "on-empty-db"]);
+    follow(&replica, &first);
+    wait_same_dataset(&first, &replica, CATCH_UP);
+    follow(&replica, &second);
+    wait_same_dataset(&second, &replica, CATCH_UP);
+    let mut r = replica.client();
+    assert_eq!(run(&mut r, "GET only-on-first"), nil());
+    assert_eq!(run(&mut r, "GET shared"), bulk("second"));
+    let log = replica.log();
+    assert!(
+        log.contains("Flushing old data; Loading DB in memory"),
+        "{log}"
+    );
+    assert!(
+        log.contains("clients read the old data until the switch"),
+        "{log}"
+    );
 }

@@ -27,6 +27,7 @@ use super::framing::StreamCommand;
 use super::gate;
 use super::inbox::{inbox, Answer, Control, Event, NextEvents};
 use super::link;
+use super::staging::{self, LoadMode};
 use super::state::{state, LinkState, MasterAddr, MasterClient};
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
@@ -110,18 +111,21 @@ impl Applier {
                     s.client = MasterClient::None;
                     s.link = LinkState::Transfer;
                 }
-                gate::set_loading(true);
-                let tx = MultiShard::lock_all().await;
-                tx.run_each(|ks| crate::commands::dbwide::flush_shard(ks, None))
-                    .await;
-                drop(tx);
-                let _ = ready.send(());
+                let mode = prepare_load().await;
+                let _ = ready.send(mode);
             }
             Event::FullSyncDone {
+                mode,
                 replid,
                 offset,
                 stream_db,
             } => {
+                if mode == LoadMode::Staged {
+                    let tx = MultiShard::lock_all().await;
+                    tx.run_each(staging::swap_in).await;
+                    drop(tx);
+                    on_all_shards(|_| staging::discard()).await;
+                }
                 let size = backlog_size();
                 let db = {
                     let mut s = state();
@@ -370,6 +374,32 @@ impl Applier {
             }
         }
     }
+}
+
+/// Prepares the shards for a full sync's load and says how it will go: in place when
+/// `repl-diskless-load` is `on-empty-db` and the dataset is empty (clients get -LOADING), else
+/// staged (clients read the old dataset until the switch).
+async fn prepare_load() -> LoadMode {
+    let on_empty_db = shared()
+        .config
+        .read()
+        .map(|c| c.repl_diskless_load() == "on-empty-db")
+        .unwrap_or(false);
+    let tx = MultiShard::lock_all().await;
+    let keys: usize = tx
+        .run_each(|ks| ks.dbs.iter().map(|d| d.len()).sum::<usize>())
+        .await
+        .into_iter()
+        .sum();
+    let mode = if on_empty_db && keys == 0 {
+        gate::set_loading(true);
+        LoadMode::InPlace
+    } else {
+        tx.run_each(staging::begin).await;
+        LoadMode::Staged
+    };
+    drop(tx);
+    mode
 }
 
 /// Puts every shard's databases in replica mode (expired keys kept until the master's DEL, no

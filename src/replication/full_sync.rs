@@ -6,10 +6,12 @@
 //! reader hands keys to `BulkLoader`, which sends them to their shards in batches: every core
 //! inserts its own keys while this thread parses), and the cleanup when the payload is bad.
 //!
-//! Order: the applier first empties the dataset and makes clients wait with -LOADING (Redis's
-//! `repl-diskless-load`: the old dataset is flushed before the new one is read); keys expired on
-//! the master's clock are kept, since a replica only deletes on its master's DEL. A failed load
-//! leaves an empty dataset and no cached master, so the next attempt is a full sync again.
+//! Where the keys go (`repl-diskless-load`, decided by the applier when the sync starts): with
+//! `on-empty-db` and an empty dataset, straight into the live databases while clients get
+//! -LOADING; otherwise (`disabled`, `swapdb`) into staging databases while clients keep reading
+//! the old dataset, which is swapped out at the end in one step. Keys expired on the master's
+//! clock are kept, since a replica only deletes on its master's DEL. A failed load leaves the old
+//! dataset (staged) or an empty one (in place), and no cached master: the next sync is full.
 //! Runs on: the link thread. Must not: touch a keyspace other than through `BulkLoader` jobs.
 
 use std::io::BufRead;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 use super::gate;
 use super::inbox::{inbox, Event};
 use super::link::LinkError;
+use super::staging::{self, LoadMode};
 use super::state::{state, MasterClient, Transfer};
 use super::wire::{Limited, MasterSocket};
 use crate::rdb::{AuxFields, RdbReader, ReadOptions};
@@ -75,8 +78,10 @@ pub fn parse_payload_header(line: &[u8]) -> Result<Payload, LinkError> {
 }
 
 /// What a successful load found.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Loaded {
+    /// How it was loaded.
+    pub mode: LoadMode,
     /// The DB the master's stream had selected (`repl-stream-db`).
     pub stream_db: Option<usize>,
     /// What went to the shards.
@@ -109,19 +114,39 @@ pub fn receive(sock: &mut MasterSocket, generation: u64) -> Result<Loaded, LinkE
             Payload::EofMark(_) => 0,
         };
     }
-    tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     let (ready, wait) = mpsc::channel();
     begin_load(generation, ready)?;
-    wait_answer(&wait, generation)?;
-    tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let result = load(sock, &payload, generation);
+    let mode = wait_answer(&wait, generation)?;
+    match mode {
+        LoadMode::InPlace => {
+            tracing::info!("MASTER <-> REPLICA sync: Flushing old data; Loading DB in memory")
+        }
+        LoadMode::Staged => tracing::info!(
+            "MASTER <-> REPLICA sync: Loading DB in memory aside; clients read the old data \
+             until the switch"
+        ),
+    }
+    let result = load(sock, &payload, generation, mode);
     if let Err(e) = &result {
-        tracing::warn!(
-            "Failed trying to load the MASTER synchronization DB from socket: {e}; the dataset \
-             is emptied"
-        );
-        flush_everything();
         state().client = MasterClient::None;
+        match mode {
+            LoadMode::InPlace => {
+                tracing::warn!(
+                    "Failed trying to load the MASTER synchronization DB from socket: {e}; the \
+                     dataset is emptied"
+                );
+                on_every_shard(|| {
+                    with_keyspace(|ks| crate::commands::dbwide::flush_shard(ks, None));
+                });
+            }
+            LoadMode::Staged => {
+                tracing::warn!(
+                    "Failed trying to load the MASTER synchronization DB from socket: {e}; the \
+                     old dataset stays"
+                );
+                on_every_shard(staging::discard);
+            }
+        }
     }
     inbox().loading = false;
     gate::set_loading(false);
@@ -129,8 +154,8 @@ pub fn receive(sock: &mut MasterSocket, generation: u64) -> Result<Loaded, LinkE
     result
 }
 
-/// Asks the applier to empty the dataset and refuse clients while the load runs.
-fn begin_load(generation: u64, ready: mpsc::Sender<()>) -> Result<(), LinkError> {
+/// Asks the applier to prepare the shards for the load.
+fn begin_load(generation: u64, ready: mpsc::Sender<LoadMode>) -> Result<(), LinkError> {
     let mut ib = inbox();
     if !ib.push(generation, Event::FullSyncBegin { ready }) {
         return Err(LinkError::stopped());
@@ -140,21 +165,26 @@ fn begin_load(generation: u64, ready: mpsc::Sender<()>) -> Result<(), LinkError>
 }
 
 /// Waits for the applier's answer, giving up if the link's generation ends meanwhile.
-pub fn wait_answer(rx: &mpsc::Receiver<()>, generation: u64) -> Result<(), LinkError> {
+pub fn wait_answer<T>(rx: &mpsc::Receiver<T>, generation: u64) -> Result<T, LinkError> {
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(()) => return Ok(()),
+            Ok(v) => return Ok(v),
             Err(mpsc::RecvTimeoutError::Timeout) if inbox().generation == generation => {}
             Err(_) => return Err(LinkError::stopped()),
         }
     }
 }
 
-fn load(sock: &mut MasterSocket, payload: &Payload, generation: u64) -> Result<Loaded, LinkError> {
+fn load(
+    sock: &mut MasterSocket,
+    payload: &Payload,
+    generation: u64,
+    mode: LoadMode,
+) -> Result<Loaded, LinkError> {
     match payload {
         Payload::Sized(len) => {
             let mut limited = Limited::new(sock, *len);
-            let loaded = load_rdb(&mut limited, generation)?;
+            let loaded = load_rdb(&mut limited, generation, mode)?;
             if limited.left > 0 {
                 let left = limited.left;
                 tracing::warn!(
@@ -167,7 +197,7 @@ fn load(sock: &mut MasterSocket, payload: &Payload, generation: u64) -> Result<L
             Ok(loaded)
         }
         Payload::EofMark(mark) => {
-            let loaded = load_rdb(&mut *sock, generation)?;
+            let loaded = load_rdb(&mut *sock, generation, mode)?;
             let end = sock
                 .read_exact_vec(EOF_MARK_LEN)
                 .map_err(|e| LinkError::io("reading the RDB's end mark", e))?;
@@ -181,8 +211,8 @@ fn load(sock: &mut MasterSocket, payload: &Payload, generation: u64) -> Result<L
     }
 }
 
-/// Reads one RDB from `src` and hands its keys to the shards.
-fn load_rdb<R: BufRead>(src: R, generation: u64) -> Result<Loaded, LinkError> {
+/// Reads one RDB from `src` and hands its keys to the shards (or their staging databases).
+fn load_rdb<R: BufRead>(src: R, generation: u64, mode: LoadMode) -> Result<Loaded, LinkError> {
     let sh = crate::server::shared::shared();
     let opts = ReadOptions {
         databases: Some(sh.databases as u64),
@@ -190,7 +220,12 @@ fn load_rdb<R: BufRead>(src: R, generation: u64) -> Result<Loaded, LinkError> {
     };
     let started = Instant::now();
     let mut rdb = RdbReader::new(src, opts).map_err(LinkError::rdb)?;
-    let mut loader = BulkLoader::new(sh.nr_shards, sh.databases, true);
+    let mut loader = match mode {
+        LoadMode::InPlace => BulkLoader::new(sh.nr_shards, sh.databases, true),
+        LoadMode::Staged => {
+            BulkLoader::with_sink(sh.nr_shards, sh.databases, true, staging::insert)
+        }
+    };
     let mut batch = Vec::with_capacity(BATCH);
     let mut last_log = Instant::now();
     let result = loop {
@@ -243,11 +278,15 @@ fn load_rdb<R: BufRead>(src: R, generation: u64) -> Result<Loaded, LinkError> {
         .repl_stream_db
         .and_then(|db| usize::try_from(db).ok())
         .filter(|&db| db < sh.databases);
-    Ok(Loaded { stream_db, counts })
+    Ok(Loaded {
+        mode,
+        stream_db,
+        counts,
+    })
 }
 
-/// Empties every database of every shard, from the link thread, and waits until it is done.
-fn flush_everything() {
+/// Runs `f` on every shard's executor, from the link thread, and waits until all ran.
+fn on_every_shard(f: fn()) {
     let n = crate::server::shared::shared().nr_shards;
     let (tx, rx) = mpsc::channel();
     for s in 0..n {
@@ -255,7 +294,7 @@ fn flush_everything() {
         post_job(
             s,
             Box::new(move || {
-                with_keyspace(|ks| crate::commands::dbwide::flush_shard(ks, None));
+                f();
                 let _ = tx.send(());
             }),
         );

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::framing::StreamCommand;
+use super::staging::LoadMode;
 use super::state::MasterAddr;
 use crate::protocol::error::CmdError;
 use crate::server::shards::ShardId;
@@ -40,15 +41,18 @@ pub struct Answer {
 
 /// One thing for the applier to do, in order.
 pub enum Event {
-    /// A full sync starts: finish what came before, forget a transaction in progress, empty
-    /// every database and refuse clients with -LOADING; then answer on `ready`.
+    /// A full sync starts: finish what came before, forget a transaction in progress, choose
+    /// how to load (see `staging::LoadMode`) and prepare for it (empty the dataset and refuse
+    /// clients with -LOADING, or create the staging databases); then answer on `ready`.
     FullSyncBegin {
-        /// Answered once the dataset is empty.
-        ready: std::sync::mpsc::Sender<()>,
+        /// Answered with the mode once the shards are ready for the load.
+        ready: std::sync::mpsc::Sender<LoadMode>,
     },
-    /// The master's RDB is loaded: adopt its history at `offset`, select `stream_db` on the
-    /// new master client, and follow the stream.
+    /// The master's RDB is loaded: switch to it (when staged), adopt its history at `offset`,
+    /// select `stream_db` on the new master client, and follow the stream.
     FullSyncDone {
+        /// How the RDB was loaded.
+        mode: LoadMode,
         /// The master's replication id.
         replid: String,
         /// The master's offset at the snapshot.

@@ -215,6 +215,7 @@ impl Link {
                 self.set_link(LinkState::Transfer);
                 let loaded = full_sync::receive(&mut sock, self.generation)?;
                 let event = Event::FullSyncDone {
+                    mode: loaded.mode,
                     replid,
                     offset,
                     stream_db: loaded.stream_db,

@@ -4,7 +4,8 @@
 //! The replica side, in the order a sync goes: `link` (a thread owning the socket to the master:
 //! connect, `handshake`, `full_sync` of the master's RDB straight into the shards, then the
 //! stream cut into commands by `framing`, ACKs and timeouts), `inbox` (the ordered queue from
-//! the link to the applier), `applier` (the master client on shard 0: every command through the
+//! the link to the applier), `staging` (the master's dataset loaded aside until the switch),
+//! `applier` (the master client on shard 0: every command through the
 //! normal dispatcher, the offset, the backlog, the changes of role). Around it: `state` (ids,
 //! offsets, link state), `backlog`, `gate` (what clients of a replica are refused), `control`
 //! (REPLICAOF), `report` (INFO replication and ROLE), `serve` (this server's own replicas).
@@ -23,6 +24,7 @@ pub mod inbox;
 pub mod link;
 pub mod report;
 pub mod serve;
+pub mod staging;
 pub mod state;
 pub mod wire;
 

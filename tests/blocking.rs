@@ -307,3 +307,39 @@ fn client_unblock_ends_the_wait() {
     assert_eq!(run_args(&mut c, &["CLIENT", "UNBLOCK", &id]), int(0));
     assert_eq!(run(&mut c, "CLIENT UNBLOCK 999999"), int(0));
 }
+
+/// A waiting client shows as blocked: CLIENT LIST's `b` flag and INFO's blocked_clients; a
+/// client in MULTI shows `x` and how many commands it queued.
+#[test]
+fn blocked_and_multi_clients_show_in_client_list_and_info() {
+    let srv = TestServer::builder().threads(2).start();
+    let mut waiter = RawConn::connect(srv.port());
+    waiter.send_cmd(&["BLPOP", "nothing", "5"]);
+    let mut tx = srv.client();
+    run(&mut tx, "MULTI");
+    run(&mut tx, "PING");
+    run(&mut tx, "PING");
+    sleep(SETTLE);
+    let mut c = srv.client();
+    let list = run(&mut c, "CLIENT LIST").text();
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" flags=b ") && l.contains(" cmd=blpop ")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" flags=x ") && l.contains(" multi=2 ")),
+        "{list}"
+    );
+    assert_eq!(
+        info_field(&mut c, "clients", "blocked_clients").as_deref(),
+        Some("1")
+    );
+    run(&mut c, "RPUSH nothing x");
+    waiter.expect(&frame(&["nothing", "x"]));
+    assert_eq!(
+        info_field(&mut c, "clients", "blocked_clients").as_deref(),
+        Some("0")
+    );
+}

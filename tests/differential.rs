@@ -2,9 +2,13 @@
 //! every reply must be the same bytes.
 //!
 //! A seeded generator builds commands over a small key space, so keys collide, types clash
-//! and multi-key commands cross shards. It covers the string, key, list, hash, set and sorted
-//! set families, and mixes in wrong calls: wrong arity, wrong types, non-numeric arguments and
-//! unknown options. Lex ranges (ZRANGE BYLEX, ZLEXCOUNT, ZREMRANGEBYLEX) run on their own
+//! and multi-key commands cross shards. It covers the string, key, list, hash, set, sorted set
+//! and stream families, bitmaps, HyperLogLogs, SORT, the blocking pops (with a short timeout)
+//! and short MULTI/EXEC blocks, and mixes in wrong calls: wrong arity, wrong types,
+//! non-numeric arguments and unknown options. Stream entries get explicit IDs from a counter
+//! that only grows (never `*`, which reads the clock), and XPENDING is only asked for its
+//! summary (the detailed form reports idle times); BLOCK is never sent. Lex ranges (ZRANGE
+//! BYLEX, ZLEXCOUNT, ZREMRANGEBYLEX) run on their own
 //! keys, whose scores are all 0: Redis leaves them undefined on mixed scores. Commands whose
 //! replies are random (SPOP, SRANDMEMBER, RANDOMKEY, HRANDFIELD, ZRANDMEMBER, SCAN) are not
 //! generated. A RESP2 run per seed is followed by one RESP3 run (after HELLO 3).
@@ -35,12 +39,13 @@ const RESP3_COMMANDS: usize = 3000;
 /// Commands written to the socket before the replies are read.
 const BATCH: usize = 100;
 
-/// Keys of every type share this space: 28 plain keys spread over both shards, and two keys
+/// Keys of every type share this space: 33 plain keys spread over both shards, and two keys
 /// with the same hash tag.
 fn key_space() -> Vec<String> {
     let mut keys: Vec<String> = (0..28).map(|i| format!("k{i}")).collect();
     keys.push("{t}a".to_string());
     keys.push("{t}b".to_string());
+    keys.extend((28..33).map(|i| format!("k{i}")));
     let shards: Vec<u32> = keys.iter().map(|k| shard_of(k.as_bytes(), 2)).collect();
     assert!(
         shards.contains(&0) && shards.contains(&1),
@@ -109,11 +114,13 @@ struct Gen {
     rng: StdRng,
     keys: Vec<String>,
     /// The family of the command being built: 0 strings, 1 keys, 2 lists, 3 hashes, 4 sets,
-    /// 5 sorted sets.
+    /// 5 sorted sets, 6 streams.
     family: usize,
+    /// The milliseconds part of the next stream ID; it only grows.
+    stream_ms: u64,
 }
 
-/// Keys each family prefers; six families share the 30 keys.
+/// Keys each family prefers; seven families share the 35 keys.
 const FAMILY_KEYS: usize = 5;
 
 impl Gen {
@@ -122,6 +129,7 @@ impl Gen {
             rng: StdRng::seed_from_u64(seed),
             keys: key_space(),
             family: 0,
+            stream_ms: 1,
         }
     }
 
@@ -193,14 +201,16 @@ impl Gen {
 
     /// One command, right or (about one time in twelve) deliberately wrong.
     fn command(&mut self) -> Vec<String> {
-        self.family = self.rng.gen_range(0..6);
+        self.family = self.rng.gen_range(0..8);
         let mut cmd = match self.family {
             0 => self.string_cmd(),
             1 => self.key_cmd(),
             2 => self.list_cmd(),
             3 => self.hash_cmd(),
             4 => self.set_cmd(),
-            _ => self.zset_cmd(),
+            5 => self.zset_cmd(),
+            6 => self.stream_cmd(),
+            _ => self.mixed_cmd(),
         };
         match self.rng.gen_range(0..24) {
             0 if cmd.len() > 1 => {
@@ -214,6 +224,115 @@ impl Gen {
             _ => {}
         }
         cmd
+    }
+
+    /// Bitmaps and HyperLogLogs (on the string family's keys), SORT and the blocking pops with
+    /// a short timeout (on the aggregate families' keys).
+    fn mixed_cmd(&mut self) -> Vec<String> {
+        let pick = self.rng.gen_range(0..13);
+        self.family = match pick {
+            0..=6 => 0,
+            _ => *[2, 4, 5].choose(&mut self.rng).expect("not empty"),
+        };
+        let k = self.key();
+        let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        match pick {
+            0 => vec![
+                "SETBIT".into(),
+                k,
+                self.small_int(0, 100),
+                self.pick(&["0", "1"]),
+            ],
+            1 => vec!["GETBIT".into(), k, self.small_int(0, 100)],
+            2 => {
+                let mut c = vec!["BITCOUNT".into(), k];
+                if self.chance(0.5) {
+                    c.push(self.small_int(-5, 5));
+                    c.push(self.small_int(-5, 5));
+                    if self.chance(0.5) {
+                        c.push(self.pick(&["BYTE", "BIT"]));
+                    }
+                }
+                c
+            }
+            3 => vec![
+                "BITPOS".into(),
+                k,
+                self.pick(&["0", "1"]),
+                self.small_int(-3, 3),
+            ],
+            4 => {
+                let op = self.pick(&["AND", "OR", "XOR", "NOT"]);
+                let mut c = vec!["BITOP".into(), op.clone(), k, self.key()];
+                if op != "NOT" {
+                    c.push(self.key());
+                }
+                c
+            }
+            5 => {
+                let mut c = vec![self.pick(&["PFADD", "PFCOUNT"]), k];
+                for _ in 0..self.rng.gen_range(0..4) {
+                    c.push(self.member());
+                }
+                c
+            }
+            6 => vec!["PFMERGE".into(), k, self.key(), self.key()],
+            7 | 8 => {
+                let mut c = vec![self.pick(&["SORT", "SORT_RO"]), k];
+                if self.chance(0.5) {
+                    c.push("ALPHA".into());
+                }
+                if self.chance(0.3) {
+                    c.push("DESC".into());
+                }
+                if self.chance(0.3) {
+                    c.extend(["LIMIT".into(), self.small_int(-1, 3), self.small_int(-1, 5)]);
+                }
+                if c[0] == "SORT" && self.chance(0.2) {
+                    c.extend(["STORE".into(), self.key()]);
+                }
+                c
+            }
+            9 => {
+                let mut c = vec![self.pick(&["BLPOP", "BRPOP"])];
+                c.extend(self.keys(1, 2));
+                c.push("0.01".into());
+                c
+            }
+            10 => vec![self.pick(&["BZPOPMIN", "BZPOPMAX"]), k, "0.01".into()],
+            11 => {
+                let mut c = strs(&["BLMPOP", "0.01", "1"]);
+                c.push(k);
+                c.push(self.pick(&["LEFT", "RIGHT"]));
+                c
+            }
+            _ => vec![
+                "BLMOVE".into(),
+                k,
+                self.key(),
+                self.pick(&["LEFT", "RIGHT"]),
+                self.pick(&["LEFT", "RIGHT"]),
+                "0.01".into(),
+            ],
+        }
+    }
+
+    /// A stream of `n` commands, now and then a few of them inside MULTI … EXEC (or DISCARD).
+    fn commands(&mut self, n: usize) -> Vec<Vec<String>> {
+        let mut cmds = Vec::with_capacity(n + 16);
+        while cmds.len() < n {
+            if self.chance(0.03) {
+                cmds.push(vec!["MULTI".to_string()]);
+                for _ in 0..self.rng.gen_range(1..5) {
+                    cmds.push(self.command());
+                }
+                let end = if self.chance(0.85) { "EXEC" } else { "DISCARD" };
+                cmds.push(vec![end.to_string()]);
+            } else {
+                cmds.push(self.command());
+            }
+        }
+        cmds
     }
 
     fn string_cmd(&mut self) -> Vec<String> {
@@ -706,6 +825,146 @@ impl Gen {
         }
         c
     }
+
+    /// A stream ID for a new entry: mostly past every ID given so far, in each of its forms.
+    fn new_stream_id(&mut self) -> String {
+        self.stream_ms += self.rng.gen_range(0..3);
+        let ms = self.stream_ms;
+        match self.rng.gen_range(0..10) {
+            0..=3 => format!("{ms}-*"),
+            4..=6 => format!("{ms}-{}", self.rng.gen_range(0..3)),
+            7 => ms.to_string(),
+            8 => format!("{}-1", ms.saturating_sub(5)),
+            _ => self.pick(&["0-0", "0-*", "abc", "-", "1-x"]),
+        }
+    }
+
+    /// An ID argument naming an entry that may exist, or a range bound.
+    fn stream_id(&mut self) -> String {
+        if self.chance(0.1) {
+            return self.pick(&["-", "+", "0", "abc", "(0-0", "$", ">"]);
+        }
+        let ms = self.rng.gen_range(0..=self.stream_ms);
+        match self.rng.gen_range(0..4) {
+            0 => ms.to_string(),
+            1 => format!("({ms}-{}", self.rng.gen_range(0..3)),
+            _ => format!("{ms}-{}", self.rng.gen_range(0..3)),
+        }
+    }
+
+    /// A trimming clause for XADD and XTRIM.
+    fn stream_trim(&mut self) -> Vec<String> {
+        let mut c = vec![self.pick(&["MAXLEN", "MAXLEN", "MINID"])];
+        if self.chance(0.6) {
+            c.push(self.pick(&["~", "="]));
+        }
+        if c[0] == "MAXLEN" {
+            c.push(self.small_int(0, 12));
+        } else {
+            c.push(self.stream_id());
+        }
+        if self.chance(0.2) {
+            c.extend(["LIMIT".into(), self.small_int(0, 5)]);
+        }
+        c
+    }
+
+    fn stream_cmd(&mut self) -> Vec<String> {
+        let k = self.key();
+        let group = self.pick(&["g1", "g2"]);
+        let consumer = self.pick(&["alice", "bob", "carol"]);
+        match self.rng.gen_range(0..22) {
+            0..=4 => {
+                let mut c = vec!["XADD".into(), k];
+                if self.chance(0.1) {
+                    c.push("NOMKSTREAM".into());
+                }
+                if self.chance(0.2) {
+                    c.extend(self.stream_trim());
+                }
+                c.push(self.new_stream_id());
+                for _ in 0..self.rng.gen_range(1..3) {
+                    c.push(self.pick(&["f", "g", "h"]));
+                    c.push(self.value());
+                }
+                c
+            }
+            5 | 6 => {
+                let mut c = vec![self.pick(&["XRANGE", "XREVRANGE"]), k];
+                c.push(self.stream_id());
+                c.push(self.stream_id());
+                if self.chance(0.3) {
+                    c.extend(["COUNT".into(), self.small_int(-1, 4)]);
+                }
+                c
+            }
+            7 => {
+                let mut c = vec!["XDEL".into(), k];
+                for _ in 0..self.rng.gen_range(1..3) {
+                    c.push(self.stream_id());
+                }
+                c
+            }
+            8 => {
+                let mut c = vec!["XTRIM".into(), k];
+                c.extend(self.stream_trim());
+                c
+            }
+            9 => vec!["XLEN".into(), k],
+            10 | 11 => {
+                let mut c = vec!["XGROUP".into(), "CREATE".into(), k, group];
+                c.push(self.pick(&["0", "$", "0-0"]));
+                if self.chance(0.5) {
+                    c.push("MKSTREAM".into());
+                }
+                c
+            }
+            12..=15 => {
+                let mut c = vec!["XREADGROUP".into(), "GROUP".into(), group, consumer];
+                if self.chance(0.4) {
+                    c.extend(["COUNT".into(), self.small_int(0, 3)]);
+                }
+                if self.chance(0.15) {
+                    c.push("NOACK".into());
+                }
+                c.push("STREAMS".into());
+                let keys = self.keys(1, 2);
+                let ids: Vec<String> = keys
+                    .iter()
+                    .map(|_| {
+                        if self.chance(0.7) {
+                            ">".into()
+                        } else {
+                            self.stream_id()
+                        }
+                    })
+                    .collect();
+                c.extend(keys);
+                c.extend(ids);
+                c
+            }
+            16 | 17 => {
+                let mut c = vec!["XACK".into(), k, group];
+                for _ in 0..self.rng.gen_range(1..3) {
+                    c.push(self.stream_id());
+                }
+                c
+            }
+            18 | 19 => vec!["XPENDING".into(), k, group],
+            _ => {
+                let mut c = vec!["XREAD".into()];
+                if self.chance(0.4) {
+                    c.extend(["COUNT".into(), self.small_int(0, 3)]);
+                }
+                c.push("STREAMS".into());
+                let keys = self.keys(1, 3);
+                let ids: Vec<String> = keys.iter().map(|_| self.stream_id()).collect();
+                c.extend(keys);
+                c.extend(ids);
+                c
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------- reply frames
@@ -779,9 +1038,15 @@ fn normalize(cmd: &[String], frame: Vec<u8>) -> Vec<u8> {
 /// One server connection of the pair.
 struct Side {
     conn: RawConn,
+    /// The commands queued since MULTI, so EXEC's replies are normalized like their own.
+    queued: Option<Vec<Vec<String>>>,
 }
 
 impl Side {
+    fn new(conn: RawConn) -> Side {
+        Side { conn, queued: None }
+    }
+
     /// Sends `cmds` in one write and reads one reply per command.
     fn exchange(&mut self, cmds: &[Vec<String>]) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
@@ -790,16 +1055,52 @@ impl Side {
         }
         self.conn.send(&out);
         cmds.iter()
-            .map(|c| normalize(c, self.conn.read_frame()))
+            .map(|c| {
+                let frame = self.conn.read_frame();
+                match c[0].to_ascii_uppercase().as_str() {
+                    "MULTI" => {
+                        self.queued.get_or_insert_with(Vec::new);
+                        frame
+                    }
+                    "EXEC" => normalize_exec(self.queued.take().unwrap_or_default(), frame),
+                    "DISCARD" => {
+                        self.queued = None;
+                        frame
+                    }
+                    _ => {
+                        if let Some(q) = &mut self.queued {
+                            q.push(c.clone());
+                        }
+                        normalize(c, frame)
+                    }
+                }
+            })
             .collect()
     }
+}
+
+/// EXEC's array holds the queued commands' replies: each is normalized as its own command's.
+fn normalize_exec(queued: Vec<Vec<String>>, frame: Vec<u8>) -> Vec<u8> {
+    if frame.first() != Some(&b'*') || frame.starts_with(b"*-1") {
+        return frame;
+    }
+    let (head, items) = split(&frame);
+    if items.len() != queued.len() {
+        return frame;
+    }
+    let items: Vec<Vec<u8>> = queued
+        .iter()
+        .zip(items)
+        .map(|(c, item)| normalize(c, item))
+        .collect();
+    [head, items.concat()].concat()
 }
 
 /// Sends `n` generated commands from `seed` to both servers and panics at the first reply
 /// that differs.
 fn compare(tessera: &mut Side, redis: &mut Side, seed: u64, n: usize, label: &str) {
     let mut gen = Gen::new(seed);
-    let cmds: Vec<Vec<String>> = (0..n).map(|_| gen.command()).collect();
+    let cmds = gen.commands(n);
     for (b, batch) in cmds.chunks(BATCH).enumerate() {
         let got = tessera.exchange(batch);
         let want = redis.exchange(batch);
@@ -828,8 +1129,8 @@ fn both(tessera: &mut Side, redis: &mut Side, cmd: &[&str]) {
 fn random_commands_reply_like_redis_in_resp2() {
     let t = TestServer::start();
     let r = TestServer::start_redis();
-    let mut tessera = Side { conn: t.raw() };
-    let mut redis = Side { conn: r.raw() };
+    let mut tessera = Side::new(t.raw());
+    let mut redis = Side::new(r.raw());
     for seed in RESP2_SEEDS {
         both(&mut tessera, &mut redis, &["FLUSHALL"]);
         compare(&mut tessera, &mut redis, seed, RESP2_COMMANDS, "RESP2");
@@ -840,8 +1141,8 @@ fn random_commands_reply_like_redis_in_resp2() {
 fn random_commands_reply_like_redis_in_resp3() {
     let t = TestServer::start();
     let r = TestServer::start_redis();
-    let mut tessera = Side { conn: t.raw() };
-    let mut redis = Side { conn: r.raw() };
+    let mut tessera = Side::new(t.raw());
+    let mut redis = Side::new(r.raw());
     // HELLO's own reply names the server and its version, so it is not compared.
     both(&mut tessera, &mut redis, &["HELLO", "3"]);
     compare(

@@ -781,3 +781,34 @@ fn used_memory_follows_the_dataset() {
     let after = used(&mut c);
     assert!(after - before < 500_000, "{before} -> {after}");
 }
+
+/// OBJECT REFCOUNT, IDLETIME and FREQ, as Redis 7.0 answers them with no maxmemory policy:
+/// small integers are shared objects.
+#[test]
+fn object_refcount_idletime_and_freq() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    run(&mut c, "SET small 42");
+    run(&mut c, "SET big 123456");
+    run(&mut c, "SET text hello");
+    run(&mut c, "RPUSH list a");
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT small"), int(2147483647));
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT big"), int(1));
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT text"), int(1));
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT list"), int(1));
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT nope"), nil());
+    assert_eq!(run(&mut c, "OBJECT IDLETIME text"), int(0));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let idle = run(&mut c, "OBJECT IDLETIME text").int();
+    assert!((2..=3).contains(&idle), "idle {idle}");
+    // Asking does not touch the key; reading it does.
+    assert_eq!(run(&mut c, "OBJECT IDLETIME text").int(), idle);
+    run(&mut c, "GET text");
+    assert_eq!(run(&mut c, "OBJECT IDLETIME text"), int(0));
+    assert_eq!(
+        run(&mut c, "OBJECT FREQ text"),
+        err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    );
+    run(&mut c, "CONFIG SET maxmemory-policy allkeys-lfu");
+    assert_eq!(run(&mut c, "OBJECT REFCOUNT small"), int(2147483647));
+}

@@ -21,7 +21,7 @@ use crate::config::live::proto_max_bulk_len;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
-use crate::storage::value::Value;
+use crate::storage::value::{StrForm, Value};
 
 /// Registers the bitmap family. Arity, flags and key positions are those `COMMAND INFO` shows on
 /// Redis 7.0.
@@ -93,13 +93,16 @@ fn edit_bits<R>(
             }
             let r = edit(&mut buf);
             *s = buf.freeze();
+            // A string edited bit by bit is a raw string in Redis from then on.
+            e.str_form = StrForm::Edited;
             Ok((r, grew))
         }
         None => {
             let mut buf = vec![0u8; min_len];
             let r = edit(&mut buf);
-            cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(Bytes::from(buf))));
+            let mut entry = Entry::new(Value::Str(Bytes::from(buf)));
+            entry.str_form = StrForm::Edited;
+            cx.db().insert(key.clone(), entry);
             Ok((r, true))
         }
     }
@@ -162,6 +165,11 @@ fn bitcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             let start = parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
             let end = parse_i64(&args[3]).ok_or(CmdError::NotInteger)?;
             let in_bits = parse_unit(args.get(4))?;
+            // Redis 7.0 answers 0 for two negative offsets in the wrong order before it
+            // clamps them (clamping could turn them into a one-byte range).
+            if start < 0 && end < 0 && start > end {
+                return Ok(Reply::Int(0));
+            }
             bits::bit_range(s.len() as u64, start, end, in_bits)
         }
         _ => return Err(CmdError::Syntax),

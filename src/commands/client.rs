@@ -183,6 +183,8 @@ pub struct ClientSnapshot {
     pub rbs: usize,
     /// Memory the connection holds: both buffers and its own record.
     pub tot_mem: usize,
+    /// Waiting in a blocking command.
+    pub blocked: bool,
 }
 
 /// Snapshots of this executor's connections (or only of `only`). Runs on: the executor owning
@@ -203,6 +205,7 @@ fn local_snapshots(only: Option<u64>) -> Vec<ClientSnapshot> {
             tot_mem: c.inbuf.capacity()
                 + c.out.capacity()
                 + std::mem::size_of::<crate::server::connection::Conn>(),
+            blocked: crate::server::blocking::is_blocked(c.client.id),
         });
     }
     out
@@ -239,13 +242,23 @@ pub fn format_addr(addr: Option<SocketAddr>) -> String {
     }
 }
 
-/// The flags letters of a connection: its role letters, `P` in pub/sub mode, `c` when it
-/// closes after its reply, and `N` when there is nothing else to say.
-fn flag_letters(state: &ClientState) -> String {
+/// The flags letters of a connection, in Redis's order: its role letters, `P` in pub/sub
+/// mode, `x` in MULTI, `b` while blocked, `c` when it closes after its reply, and `N` when
+/// there is nothing else to say.
+fn flag_letters(state: &ClientState, blocked: bool) -> String {
     let mut f: String = state.flags.chars().filter(|&c| c != 'N').collect();
+    let after_roles = |f: &String| f.find(|c| !"SOMPx".contains(c)).unwrap_or(f.len());
     if state.subs.any() {
         let at = f.find(|c| !"SOM".contains(c)).unwrap_or(f.len());
         f.insert(at, 'P');
+    }
+    if state.multi.is_some() {
+        let at = after_roles(&f);
+        f.insert(at, 'x');
+    }
+    if blocked {
+        let at = after_roles(&f);
+        f.insert(at, 'b');
     }
     if state.close_after_reply {
         let at = f.find('e').unwrap_or(f.len());
@@ -267,7 +280,7 @@ pub fn client_line(s: &ClientSnapshot, now: UnixMillis) -> String {
     let _ = write!(
         line,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
-         multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
+         multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 \
          tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         format_addr(c.addr),
@@ -276,11 +289,12 @@ pub fn client_line(s: &ClientSnapshot, now: UnixMillis) -> String {
         String::from_utf8_lossy(&c.name),
         age,
         idle,
-        flag_letters(c),
+        flag_letters(c, s.blocked),
         c.db,
         c.subs.channels,
         c.subs.patterns,
         c.subs.shard_channels,
+        c.multi.as_ref().map_or(-1, |q| q.commands.len() as i64),
         s.qbuf,
         s.qbuf_free,
         s.rbs,
@@ -598,6 +612,7 @@ mod tests {
             obl: 0,
             rbs: 16384,
             tot_mem: 33000,
+            blocked: false,
         }
     }
 
@@ -651,13 +666,17 @@ mod tests {
     }
 
     #[test]
-    fn flags_show_closing_and_no_evict() {
+    fn flags_show_multi_blocked_closing_and_no_evict_in_redis_order() {
         let mut s = snapshot().state;
-        assert_eq!(flag_letters(&s), "N");
+        assert_eq!(flag_letters(&s, false), "N");
         s.close_after_reply = true;
-        assert_eq!(flag_letters(&s), "c");
+        assert_eq!(flag_letters(&s, false), "c");
         s.flags = "e";
-        assert_eq!(flag_letters(&s), "ce");
+        assert_eq!(flag_letters(&s, false), "ce");
+        s.multi = Some(Default::default());
+        assert_eq!(flag_letters(&s, true), "xbce");
+        s.flags = "S";
+        assert_eq!(flag_letters(&s, false), "Sxc");
     }
 
     #[test]

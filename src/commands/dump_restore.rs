@@ -161,10 +161,9 @@ fn restore(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 fn decode(payload: &[u8]) -> Result<Value, CmdError> {
     match restore_payload(payload, MAX_READ_VERSION) {
         Ok(Payload::Value(v)) => Ok(v),
-        Ok(Payload::Stream(_)) => {
-            debug!("RESTORE of a stream refused: streams are not supported yet");
-            Err(CmdError::BadDataFormat)
-        }
+        Ok(Payload::Stream(s)) => crate::rdb::stream_from_data(*s)
+            .map(|v| Value::Stream(Box::new(v)))
+            .ok_or(CmdError::BadDataFormat),
         Err(RestoreError::VersionOrChecksum) => Err(CmdError::DumpPayloadInvalid),
         Err(RestoreError::BadData(e)) => {
             debug!(error = %e, "RESTORE payload refused");
@@ -381,7 +380,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_and_streams_are_bad_data() {
+    fn bad_values_are_bad_data_and_streams_restore() {
         let mut s = Session::new();
         let seal = |body: &[u8], version: u16| {
             let mut p = body.to_vec();
@@ -405,10 +404,11 @@ mod tests {
             restore_in(&mut s, &[b("RESTORE"), b("k"), b("0"), v11]),
             ok()
         );
+        // An empty stream (no nodes, no groups) is a valid value.
         let stream = seal(b"\x13\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 10);
         assert_eq!(
             restore_in(&mut s, &[b("RESTORE"), b("s"), b("0"), stream]),
-            err("ERR Bad data format")
+            ok()
         );
         s.now = UnixMillis(NOW);
     }

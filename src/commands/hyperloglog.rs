@@ -69,6 +69,8 @@ fn take_hll(e: &mut Entry) -> Result<Vec<u8>, CmdError> {
 fn put_back(cx: &mut ShardCtx<'_>, key: &[u8], s: Vec<u8>) {
     if let Some(e) = cx.lookup_write(key) {
         e.value = Value::Str(Bytes::from(s));
+        // Redis edits an HLL in a private raw string: OBJECT ENCODING says `raw` from then on.
+        e.str_form = crate::storage::value::StrForm::Edited;
     }
 }
 

@@ -320,7 +320,7 @@ pub fn clients_section(f: &InfoFacts) -> String {
         "client_recent_max_output_buffer",
         t.max_output_buffer,
     );
-    field(&mut o, "blocked_clients", 0);
+    field(&mut o, "blocked_clients", t.blocked_clients);
     field(&mut o, "tracking_clients", 0);
     field(&mut o, "clients_in_timeout_table", 0);
     o

@@ -1,8 +1,9 @@
 //! OBJECT: what the server knows about the value stored at a key.
 //!
-//! Owns: the OBJECT subcommands. Each runs on the shard owning its key (the key is argument 2).
-//! Tessera tracks neither access times nor access frequencies, so IDLETIME and FREQ answer 0
-//! where Redis would answer its estimate.
+//! Owns: the OBJECT subcommands. Each runs on the shard owning its key (the key is argument 2)
+//! and leaves the key's last access time alone. IDLETIME comes from the access time each entry
+//! keeps (in seconds); access frequencies are not tracked, so FREQ answers 0 where Redis would
+//! answer its estimate.
 
 use bytes::Bytes;
 
@@ -13,6 +14,7 @@ use super::table::flags::*;
 use super::table::{sub, CmdResult, CommandTable, Handler::Shard, KeySpec};
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
+use crate::storage::db::Entry;
 use crate::storage::value::Value;
 
 /// Registers OBJECT and its subcommands.
@@ -44,15 +46,27 @@ fn with_value(
     args: &[Bytes],
     f: impl FnOnce(&Value) -> CmdResult,
 ) -> CmdResult {
-    match cx.lookup_read(&args[2]) {
+    match lookup_untouched(cx, &args[2]) {
         Some(e) => f(&e.value),
         None => Ok(Reply::Nil),
     }
 }
 
+/// A read lookup (lazy expiry, hit or miss counted) that leaves the key's last access time
+/// alone: OBJECT looks at a key without using it, as in Redis.
+fn lookup_untouched<'c>(cx: &'c mut ShardCtx<'_>, key: &[u8]) -> Option<&'c mut Entry> {
+    let now = cx.now;
+    let before = cx.db().peek(key, now).map(|e| e.touched);
+    let e = cx.lookup_read(key)?;
+    if let Some(t) = before {
+        e.touched = t;
+    }
+    Some(e)
+}
+
 /// OBJECT ENCODING key
 fn encoding(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    match cx.lookup_read(&args[2]) {
+    match lookup_untouched(cx, &args[2]) {
         Some(e) => Ok(Reply::Bulk(Bytes::from_static(
             e.encoding_name().as_bytes(),
         ))),
@@ -62,21 +76,35 @@ fn encoding(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// OBJECT REFCOUNT key
 ///
-/// Always 1: values are never shared between keys.
+/// 1, except for what Redis keeps as one of its shared integers (0 to 9999 stored with the
+/// `int` encoding while no maxmemory limit asks for unshared values), which report INT_MAX.
 fn refcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    with_value(cx, args, |_| Ok(Reply::Int(1)))
+    match lookup_untouched(cx, &args[2]) {
+        Some(e) => {
+            let shared = e.encoding_name() == "int"
+                && (settings::maxmemory() == 0 || !settings::lfu_or_lru_policy())
+                && e.value
+                    .as_str()
+                    .and_then(|b| crate::storage::value::parse_canonical_i64(b))
+                    .is_some_and(|n| (0..10_000).contains(&n));
+            Ok(Reply::Int(if shared { i32::MAX as i64 } else { 1 }))
+        }
+        None => Ok(Reply::Nil),
+    }
 }
 
 /// OBJECT IDLETIME key
 ///
-/// Refused under an LFU eviction policy, as in Redis; otherwise 0, since access times are not
-/// tracked.
+/// Seconds since the key was last read or written (this lookup does not count as one).
+/// Refused under an LFU eviction policy, as in Redis.
 fn idletime(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    let now = cx.now;
+    let idle = cx.db().peek(&args[2], now).map(|e| e.idle_secs(now));
     with_value(cx, args, |_| {
         if settings::lfu_policy() {
             Err(CmdError::LfuSelected)
         } else {
-            Ok(Reply::Int(0))
+            Ok(Reply::Int(idle.unwrap_or(0) as i64))
         }
     })
 }

@@ -44,6 +44,13 @@ pub fn lfu_policy() -> bool {
     maxmemory_policy().ends_with("-lfu")
 }
 
+/// True when the eviction policy needs per-key access data (any LRU or LFU policy), which
+/// keeps Redis from sharing integer values between keys.
+pub fn lfu_or_lru_policy() -> bool {
+    let p = maxmemory_policy();
+    p.ends_with("-lfu") || p.ends_with("-lru")
+}
+
 /// The absolute path of the configuration file, or "" when the server started without one.
 pub fn config_file() -> String {
     read(|c| {

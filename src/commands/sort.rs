@@ -110,13 +110,18 @@ async fn sort_generic(cx: AsyncCtx, argv: Vec<Bytes>, readonly: bool) -> CmdResu
                 let Some(e) = cx.lookup_read(&key) else {
                     return Ok((Kind::List, Vec::new()));
                 };
-                Ok(match &e.value {
+                Ok(match &mut e.value {
                     Value::List(l) => (Kind::List, l.range(0, l.len(), false)),
                     Value::Set(s) => (Kind::Set, s.iter().map(|m| m.to_bytes()).collect()),
-                    Value::ZSet(z) => (
-                        Kind::ZSet,
-                        z.iter().map(|(m, _)| m.clone()).collect::<Vec<Bytes>>(),
-                    ),
+                    Value::ZSet(z) => {
+                        // Redis converts a sorted set it sorts for good; OBJECT ENCODING
+                        // shows it.
+                        z.convert_to_skiplist();
+                        (
+                            Kind::ZSet,
+                            z.iter().map(|(m, _)| m.clone()).collect::<Vec<Bytes>>(),
+                        )
+                    }
                     _ => return Err(CmdError::WrongType),
                 })
             })

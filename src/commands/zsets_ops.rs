@@ -228,8 +228,10 @@ fn compute(op: Op, sources: Vec<Source>, o: &Opts, card_only: bool) -> (usize, V
             'members: for (m, s) in first {
                 let mut v = weighted(*s, *w0);
                 for (map, w) in &maps {
+                    // Only the first source's NaN product becomes 0, as in Redis: later ones
+                    // reach the aggregate as NaN, which MIN and MAX then ignore.
                     match map.get(m) {
-                        Some(&s) => combine(&mut v, weighted(s, *w), o.aggregate),
+                        Some(&s) => combine(&mut v, s * *w, o.aggregate),
                         None => continue 'members,
                     }
                 }
@@ -483,6 +485,26 @@ mod tests {
         let mut o = opts(vec![1.0; 2], Aggregate::Sum);
         o.limit = 1;
         assert_eq!(compute(Op::Inter, vec![a, b], &o, true).0, 1);
+    }
+
+    #[test]
+    fn inter_ignores_a_later_nan_product_under_min_and_max() {
+        let a = src(&[("x", f64::NEG_INFINITY)]);
+        let sources = vec![a.clone(), a.clone(), a];
+        let (_, r) = compute(
+            Op::Inter,
+            sources.clone(),
+            &opts(vec![0.5, 2.0, 0.0], Aggregate::Max),
+            false,
+        );
+        assert_eq!(r[0].1, f64::NEG_INFINITY);
+        let (_, r) = compute(
+            Op::Inter,
+            sources,
+            &opts(vec![0.5, 2.0, 0.0], Aggregate::Sum),
+            false,
+        );
+        assert_eq!(r[0].1, 0.0);
     }
 
     #[test]

@@ -60,11 +60,15 @@ pub enum Threshold {
     ZsetMaxListpackEntries,
     /// `zset-max-listpack-value`.
     ZsetMaxListpackValue,
+    /// `stream-node-max-bytes`.
+    StreamNodeMaxBytes,
+    /// `stream-node-max-entries`.
+    StreamNodeMaxEntries,
 }
 
 use std::sync::atomic::AtomicI64;
 
-static THRESHOLDS: [AtomicI64; 8] = [
+static THRESHOLDS: [AtomicI64; 10] = [
     AtomicI64::new(-2),
     AtomicI64::new(512),
     AtomicI64::new(64),
@@ -73,6 +77,8 @@ static THRESHOLDS: [AtomicI64; 8] = [
     AtomicI64::new(64),
     AtomicI64::new(128),
     AtomicI64::new(64),
+    AtomicI64::new(4096),
+    AtomicI64::new(100),
 ];
 
 /// The current value of an encoding threshold.

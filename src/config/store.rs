@@ -135,6 +135,8 @@ impl Config {
                     live::set_threshold(Threshold::ZsetMaxListpackEntries, n)
                 }
                 Id::ZsetMaxListpackValue => live::set_threshold(Threshold::ZsetMaxListpackValue, n),
+                Id::StreamNodeMaxBytes => live::set_threshold(Threshold::StreamNodeMaxBytes, n),
+                Id::StreamNodeMaxEntries => live::set_threshold(Threshold::StreamNodeMaxEntries, n),
                 _ => {}
             }
         }

@@ -45,6 +45,7 @@ pub fn value_type(v: &Value) -> u8 {
         Value::ZSet(_) => types::ZSET_2,
         Value::Hash(h) if h.encoding_name() == "listpack" => types::HASH_LISTPACK,
         Value::Hash(_) => types::HASH,
+        Value::Stream(_) => types::STREAM_LISTPACKS_2,
     }
 }
 
@@ -63,6 +64,9 @@ pub fn write_payload<W: Write>(out: &mut Output<W>, v: &Value) -> io::Result<()>
         Value::Set(s) => write_set(out, s, t),
         Value::ZSet(z) => write_zset(out, z, t),
         Value::Hash(h) => write_hash(out, h, t),
+        Value::Stream(st) => {
+            super::stream_write::write_stream(out, &super::stream_convert::to_data(st))
+        }
     }
 }
 

@@ -31,6 +31,7 @@ mod module;
 mod output;
 mod reader;
 mod stream;
+mod stream_convert;
 mod stream_write;
 mod writer;
 mod ziplist;
@@ -48,6 +49,7 @@ pub use error::{BlobError, RdbError, RdbErrorKind};
 pub use lzf::{compress as lzf_compress, decompress as lzf_decompress, LzfError};
 pub use reader::{read_all, KeyEntry, RdbReader, ReadOptions, ReadStats};
 pub use stream::{ConsumerGroup, PendingEntry, StreamConsumer, StreamData, StreamEntry, StreamId};
+pub use stream_convert::{from_data as stream_from_data, to_data as stream_to_data};
 pub use writer::{RdbWriter, WriteOptions};
 
 /// Writes one value as its RDB type byte and payload (what DUMP serializes, and what follows

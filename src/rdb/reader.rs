@@ -42,8 +42,8 @@ pub struct ReadOptions {
     pub max_version: u32,
     /// When set, a SELECTDB at or beyond this many databases is an error.
     pub databases: Option<u64>,
-    /// Hand streams out as [`Payload::Stream`]. Off by default: the server has no stream type
-    /// yet, so streams are skipped with a warning.
+    /// Hand streams out in the RDB's own terms, as [`Payload::Stream`] (for tools and tests).
+    /// Off by default: streams come out as stream values.
     pub keep_streams: bool,
 }
 
@@ -272,10 +272,18 @@ impl<R: BufRead> RdbReader<R> {
                     let key = Bytes::from(self.input.string()?);
                     let decoded = read_value(&mut self.input, t)?;
                     let value = match decoded {
-                        Decoded::Payload(Payload::Stream(_)) if !self.opts.keep_streams => {
-                            self.stats.streams_skipped += 1;
-                            warn!(offset = at, key = %key.escape_ascii(), "RDB stream skipped: streams are not supported yet");
-                            None
+                        Decoded::Payload(Payload::Stream(s)) if !self.opts.keep_streams => {
+                            match super::stream_convert::from_data(*s) {
+                                Some(v) => Some(Payload::Value(
+                                    crate::storage::value::Value::Stream(Box::new(v)),
+                                )),
+                                None => {
+                                    return Err(RdbError::corrupt(
+                                        at,
+                                        "stream entries out of order",
+                                    ))
+                                }
+                            }
                         }
                         Decoded::Payload(p) => Some(p),
                         Decoded::Empty => {

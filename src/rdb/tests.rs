@@ -517,7 +517,7 @@ fn sample_stream() -> StreamData {
 }
 
 #[test]
-fn streams_round_trip_and_are_skipped_unless_kept() {
+fn streams_round_trip_in_both_forms() {
     let s = sample_stream();
     let mut w = RdbWriter::new(Vec::new(), WriteOptions::default(), &AuxFields::default()).unwrap();
     w.select_db(0, 2, 0).unwrap();
@@ -525,10 +525,15 @@ fn streams_round_trip_and_are_skipped_unless_kept() {
     w.write_entry(b"k", &Value::Str(b("v")), None).unwrap();
     let bytes = w.finish().unwrap();
     let (_, entries) = read(&bytes).unwrap();
-    assert_eq!(entries[0].value, Payload::Stream(Box::new(s)));
+    assert_eq!(entries[0].value, Payload::Stream(Box::new(s.clone())));
+    // By default a stream comes out as a stream value that converts back to the same data.
     let (_, entries) = read_all(&bytes[..], ReadOptions::default()).unwrap();
-    assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].key, b("k"));
+    assert_eq!(entries.len(), 2);
+    let Payload::Value(Value::Stream(v)) = &entries[0].value else {
+        panic!("a stream value, not {:?}", entries[0].value);
+    };
+    assert_eq!(super::stream_to_data(v), s);
+    assert_eq!(entries[1].key, b("k"));
 }
 
 #[test]

@@ -260,6 +260,11 @@ pub fn unblock(client_id: u64, reply: Option<CmdResult>) -> bool {
     }))
 }
 
+/// True when client `client_id` of this executor is blocked right now.
+pub fn is_blocked(client_id: u64) -> bool {
+    BLOCKED.with(|b| b.borrow().contains_key(&client_id))
+}
+
 /// Number of clients of this executor blocked right now (INFO's blocked_clients).
 pub fn blocked_clients() -> usize {
     BLOCKED.with(|b| b.borrow().len())

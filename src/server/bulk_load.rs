@@ -31,8 +31,6 @@ pub struct LoadCounts {
     pub loaded: u64,
     /// Keys dropped because their deadline had passed.
     pub expired: u64,
-    /// Keys of a type the server cannot hold yet, dropped with a warning.
-    pub unsupported: u64,
 }
 
 /// Where a shard puts one loaded key: its keyspace, DB index, key, entry. Runs on the shard.
@@ -88,10 +86,6 @@ impl BulkLoader {
         }
         if !self.keep_expired && entry.is_expired_at(now) {
             self.counts.expired += 1;
-            return;
-        }
-        if matches!(entry.value, Payload::Stream(_)) {
-            self.counts.unsupported += 1;
             return;
         }
         self.counts.loaded += 1;

@@ -2,10 +2,12 @@
 //!
 //! Owns: `Conn` (the parser state, the query buffer, the reply buffer, the client's state) and
 //! the rule that a connection runs its commands one after the other: commands that can run at
-//! once run inline in the network driver's turn; the first one that must wait (a hop to another
-//! shard, a multi-shard transaction) moves the rest of the connection's input to a task of its
-//! own, which hands the connection back once its input is drained. Replies therefore always
-//! leave in request order. Lives on: the executor that accepted the connection.
+//! once run inline in the network driver's turn; commands owned by other shards join a
+//! `Pipeline` round (one message per shard, answered by a message back, see `pipeline`); the
+//! first one that must wait otherwise (a multi-shard transaction, a blocking command) moves the
+//! rest of the connection's input to a task of its own, which hands the connection back once
+//! its input is drained. Replies always leave in request order. Lives on: the executor that
+//! accepted the connection.
 
 use bytes::{Bytes, BytesMut};
 use std::cell::RefCell;
@@ -14,6 +16,7 @@ use std::rc::{Rc, Weak};
 
 use super::client::ClientState;
 use super::dispatch::{dispatch, Step};
+use super::pipeline::{self, Pipeline};
 use super::runtime::note_activity;
 use crate::commands::table::CmdResult;
 use crate::protocol::encoder::encode;
@@ -35,8 +38,11 @@ pub struct Conn {
     pub parser: RequestParser,
     /// Replies not handed to the kernel yet.
     pub out: Vec<u8>,
-    /// True while a task runs this connection's commands (the driver must not).
+    /// True while a task or a pipeline round runs this connection's commands (the driver must
+    /// not).
     pub busy: bool,
+    /// The pipeline round away at other shards, and what was parsed after it.
+    in_flight: Option<(Pipeline, Next)>,
     /// The current command's arguments; kept between commands so that parsing allocates
     /// nothing.
     argv: Vec<Bytes>,
@@ -50,13 +56,15 @@ enum Next {
     Wait(futures_lite::future::BoxedLocal<CmdResult>),
     /// EXEC must lock other shards first.
     Exec(Vec<Vec<Bytes>>),
+    /// A pipeline round must go to other shards; then what follows it.
+    Round(Pipeline, Box<Next>),
 }
 
 impl Next {
     /// The future that answers the waiting command, for connection `conn`.
     fn into_future(self, conn: &ConnRef) -> Option<futures_lite::future::BoxedLocal<CmdResult>> {
         match self {
-            Next::Idle => None,
+            Next::Idle | Next::Round(..) => None,
             Next::Wait(f) => Some(f),
             Next::Exec(commands) => Some(Box::pin(super::transaction::exec_locked(
                 conn.clone(),
@@ -86,6 +94,7 @@ impl Conn {
             parser,
             out: Vec::with_capacity(16 * 1024),
             busy: false,
+            in_flight: None,
             argv: Vec::with_capacity(8),
         }));
         REGISTRY.with(|r| r.borrow_mut().insert(id, Rc::downgrade(&c)));
@@ -104,15 +113,18 @@ impl Conn {
         }
     }
 
-    /// Runs commands from the input until it is exhausted or one must wait.
+    /// Runs commands from the input until it is exhausted or one must wait. Commands for other
+    /// shards gather into a pipeline round, which ends at the first command that must wait
+    /// otherwise.
     fn run_ready(&mut self) -> Next {
         let limits = ParseLimits {
             max_bulk_len: crate::config::live::proto_max_bulk_len(),
             ..ParseLimits::default()
         };
-        loop {
-            if self.client.close_after_reply {
-                return Next::Idle;
+        let mut round = Pipeline::default();
+        let next = loop {
+            if self.client.close_after_reply || round.len() >= pipeline::MAX_COMMANDS {
+                break Next::Idle;
             }
             self.argv.clear();
             match self
@@ -120,12 +132,12 @@ impl Conn {
                 .parse_into(&mut self.inbuf, &limits, &mut self.argv)
             {
                 Ok(true) => {}
-                Ok(false) => return Next::Idle,
+                Ok(false) => break Next::Idle,
                 Err(e) => {
                     tracing::debug!(client = self.client.id, error = %e.message(), "protocol error, closing");
-                    self.write(&Reply::Error(e));
+                    self.answer(&mut round, Reply::Error(e));
                     self.client.close_after_reply = true;
-                    return Next::Idle;
+                    break Next::Idle;
                 }
             }
             let step = dispatch(&mut self.client, &mut self.argv);
@@ -133,10 +145,25 @@ impl Conn {
             // pre-authentication limits.
             self.parser.set_auth_required(!self.client.authenticated);
             match step {
-                Step::Reply(r) => self.write(&r),
-                Step::Wait(f) => return Next::Wait(f),
-                Step::Exec(commands) => return Next::Exec(commands),
+                Step::Reply(r) => self.answer(&mut round, r),
+                Step::Remote(cmd) => round.push_remote(cmd),
+                Step::Wait(f) => break Next::Wait(f),
+                Step::Exec(commands) => break Next::Exec(commands),
             }
+        };
+        if round.is_empty() {
+            next
+        } else {
+            Next::Round(round, Box::new(next))
+        }
+    }
+
+    /// Writes `r` now, or keeps its place in the round when commands before it are away.
+    fn answer(&mut self, round: &mut Pipeline, r: Reply) {
+        if round.is_empty() {
+            self.write(&r);
+        } else {
+            round.push_reply(r);
         }
     }
 }
@@ -195,22 +222,69 @@ pub fn take_ready_to_flush(into: &mut Vec<u64>) {
 
 /// Runs what the connection's input allows. Called by the driver after new bytes arrived.
 pub fn process(conn: &ConnRef) {
-    let mut c = conn.borrow_mut();
-    if c.busy {
-        return;
+    let next = {
+        let mut c = conn.borrow_mut();
+        if c.busy {
+            return;
+        }
+        c.run_ready()
+    };
+    start(conn, next);
+}
+
+/// Starts what the connection must wait for: a pipeline round, or a task for a command that
+/// waits.
+fn start(conn: &ConnRef, next: Next) {
+    match next {
+        Next::Idle => {}
+        Next::Round(mut round, after) => {
+            let mut c = conn.borrow_mut();
+            c.busy = true;
+            round.launch(c.client.id);
+            c.in_flight = Some((round, *after));
+        }
+        other => {
+            let f = other
+                .into_future(conn)
+                .expect("a waiting step has a future");
+            conn.borrow_mut().busy = true;
+            glommio::spawn_local(run_waiting(conn.clone(), f)).detach();
+            // The task runs on glommio's next turn; make sure the driver gives it one.
+            note_activity();
+        }
     }
-    let next = c.run_ready();
-    if let Some(f) = next.into_future(conn) {
-        c.busy = true;
-        drop(c);
-        glommio::spawn_local(run_waiting(conn.clone(), f)).detach();
-        // The task runs on glommio's next turn; make sure the driver gives it one.
-        note_activity();
+}
+
+/// One shard's answers to a pipeline round of connection `client_id`. Once every shard
+/// answered, the replies go out in order and the connection carries on.
+pub fn pipeline_answered(client_id: u64, answers: Vec<(usize, CmdResult)>) {
+    let Some(conn) = find(client_id) else {
+        return; // closed meanwhile
+    };
+    let after = {
+        let mut c = conn.borrow_mut();
+        let Some((round, _)) = c.in_flight.as_mut() else {
+            return;
+        };
+        if !round.fill(answers) {
+            return;
+        }
+        let (round, after) = c.in_flight.take().expect("checked above");
+        for r in round.into_replies() {
+            c.write(&r);
+        }
+        c.busy = false;
+        schedule_flush(c.token);
+        after
+    };
+    match after {
+        Next::Idle => process(&conn),
+        other => start(&conn, other),
     }
 }
 
 /// Answers the command that had to wait, then keeps running the connection's input, until it
-/// is drained; then hands the connection back to the driver.
+/// is drained or a pipeline round takes over; then hands the connection back to the driver.
 async fn run_waiting(conn: ConnRef, mut pending: futures_lite::future::BoxedLocal<CmdResult>) {
     loop {
         let reply = Reply::from(pending.await);
@@ -220,9 +294,19 @@ async fn run_waiting(conn: ConnRef, mut pending: futures_lite::future::BoxedLoca
             c.write(&reply);
             c.run_ready()
         };
-        match next.into_future(&conn) {
-            Some(f) => pending = f,
-            None => break,
+        match next {
+            Next::Idle => break,
+            Next::Round(..) => {
+                let token = conn.borrow().token;
+                schedule_flush(token);
+                start(&conn, next);
+                return;
+            }
+            other => {
+                pending = other
+                    .into_future(&conn)
+                    .expect("a waiting step has a future")
+            }
         }
     }
     let token = {

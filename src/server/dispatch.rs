@@ -33,6 +33,38 @@ pub enum Step {
     Wait(BoxedLocal<CmdResult>),
     /// EXEC of commands that need shards this executor must lock first.
     Exec(Vec<Vec<Bytes>>),
+    /// A command whose keys all live on one other shard: the connection may send it there
+    /// together with the commands that follow it.
+    Remote(RemoteCmd),
+}
+
+/// A command to run on another shard, with everything it needs there.
+pub struct RemoteCmd {
+    /// The shard owning its keys.
+    pub shard: ShardId,
+    f: ShardFn,
+    keys: KeySpec,
+    db: usize,
+    argv: Vec<Bytes>,
+}
+
+impl RemoteCmd {
+    /// Runs it on `ks`, the keyspace of `self.shard`.
+    pub fn run(self, ks: &mut Keyspace) -> CmdResult {
+        run_on(
+            ks,
+            self.f,
+            self.keys,
+            self.db,
+            UnixMillis::now(),
+            &self.argv,
+        )
+    }
+
+    /// Runs it through a hop of its own (inside EXEC, under the transaction's locks).
+    pub fn into_future(self) -> BoxedLocal<CmdResult> {
+        Box::pin(async move { hop(self.shard, move |ks| self.run(ks)).await })
+    }
 }
 
 /// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
@@ -253,12 +285,18 @@ fn route(
         return Step::Reply(with_keyspace(|ks| run_on(ks, f, spec.keys, db, now, argv)).into());
     }
     let argv = std::mem::take(argv);
-    Step::Wait(Box::pin(async move {
-        hop(target, move |ks| {
-            run_on(ks, f, k, db, UnixMillis::now(), &argv)
-        })
-        .await
-    }))
+    let cmd = RemoteCmd {
+        shard: target,
+        f,
+        keys: k,
+        db,
+        argv,
+    };
+    if target == me {
+        // Our own shard, held by a multi-shard transaction: wait for it.
+        return Step::Wait(cmd.into_future());
+    }
+    Step::Remote(cmd)
 }
 
 /// Runs a multi-key command whose keys live on several shards: one sub-call per shard holding
@@ -285,18 +323,19 @@ async fn run_split(
         g.1.extend_from_slice(&argv[p..(p + step).min(argv.len())]);
     }
     let suffix = &argv[(last + step).min(argv.len())..];
-    let tx = MultiShard::lock(groups.keys().copied().collect()).await;
-    let mut replies: Vec<(Vec<usize>, CmdResult)> = Vec::with_capacity(groups.len());
+    // Each shard runs its part as soon as it is locked: one message per shard.
+    let mut indices = Vec::with_capacity(groups.len());
+    let mut work = Vec::with_capacity(groups.len());
     for (shard, (idx, mut sub)) in groups {
         sub.extend_from_slice(suffix);
-        let r = tx
-            .run(shard, move |ks| {
-                run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
-            })
-            .await;
-        replies.push((idx, r));
+        indices.push(idx);
+        work.push((shard, move |ks: &mut Keyspace| {
+            run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
+        }));
     }
+    let (tx, results) = MultiShard::lock_and_run(work).await;
     drop(tx);
+    let replies: Vec<(Vec<usize>, CmdResult)> = indices.into_iter().zip(results).collect();
     merge(strategy, positions.len(), replies)
 }
 

@@ -25,6 +25,9 @@ pub struct LockWaiter {
     pub granted: futures_channel::oneshot::Sender<()>,
     /// The shard to wake once granted.
     pub origin: ShardId,
+    /// Runs on this shard the moment the lock is granted, before the grant is sent: the
+    /// transaction's work here rides on its lock request.
+    pub on_grant: Option<Job>,
 }
 
 /// One shard's gate.

@@ -32,6 +32,8 @@ pub struct ShardReport {
     pub keyspace: KeyspaceStats,
     /// Key counts per DB, indexed by DB number.
     pub dbs: Vec<DbCounts>,
+    /// Clients waiting in a blocking command.
+    pub blocked_clients: u64,
     /// The longest query buffer of any connection, in bytes.
     pub max_input_buffer: u64,
     /// The longest pending reply buffer of any connection, in bytes.
@@ -49,6 +51,7 @@ impl ShardReport {
         a.net_input_bytes += b.net_input_bytes;
         a.net_output_bytes += b.net_output_bytes;
         a.error_replies += b.error_replies;
+        self.blocked_clients += other.blocked_clients;
         let (a, b) = (&mut self.keyspace, &other.keyspace);
         a.hits += b.hits;
         a.misses += b.misses;
@@ -99,6 +102,7 @@ pub fn shard_report(ks: &mut Keyspace) -> ShardReport {
             .collect(),
         max_input_buffer: max_in,
         max_output_buffer: max_out,
+        blocked_clients: super::blocking::blocked_clients() as u64,
     }
 }
 
@@ -208,6 +212,7 @@ mod tests {
             }],
             max_input_buffer: 10,
             max_output_buffer: 0,
+            blocked_clients: 1,
         };
         let b = ShardReport {
             stats: ShardStats {
@@ -231,9 +236,11 @@ mod tests {
             ],
             max_input_buffer: 4,
             max_output_buffer: 9,
+            blocked_clients: 2,
         };
         let t = ShardReport::total(&[a, b]);
         assert_eq!(t.stats.commands_processed, 7);
+        assert_eq!(t.blocked_clients, 3);
         assert_eq!(t.stats.connected_clients, 1);
         assert_eq!(t.keyspace.hits, 3);
         assert_eq!(t.keyspace.misses, 7);

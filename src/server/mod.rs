@@ -14,6 +14,7 @@ pub mod idle_clients;
 pub mod info;
 pub mod key_events;
 pub mod net;
+pub mod pipeline;
 pub mod probes;
 pub mod process;
 pub mod pubsub;

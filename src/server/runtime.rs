@@ -29,11 +29,12 @@ pub(crate) enum ShardMsg {
     /// Run `job` between two commands: at once when the shard is free or held by `tx`, else when
     /// the holder releases it.
     Run { tx: Option<TxId>, job: Job },
-    /// Transaction `tx` asks for this shard's lock.
+    /// Transaction `tx` asks for this shard's lock, and runs `on_grant` once it holds it.
     Lock {
         tx: TxId,
         granted: oneshot::Sender<()>,
         origin: ShardId,
+        on_grant: Option<Job>,
     },
     /// Transaction `tx` releases this shard.
     Unlock { tx: TxId },
@@ -104,7 +105,9 @@ pub(crate) fn batch_now() -> UnixMillis {
 
 /// Reads the clock for a new batch.
 pub(crate) fn refresh_now() {
-    local().now.set(UnixMillis::now());
+    let now = UnixMillis::now();
+    local().now.set(now);
+    crate::storage::clock::set_coarse_now(now);
 }
 
 /// Notes that work arrived outside the network ring.
@@ -190,11 +193,13 @@ pub(crate) fn drain_mailbox() {
                 tx,
                 granted,
                 origin,
+                on_grant,
             } => {
                 let w = l.gate.borrow_mut().request(LockWaiter {
                     tx,
                     granted,
                     origin,
+                    on_grant,
                 });
                 if let Some(w) = w {
                     grant(w);
@@ -233,6 +238,9 @@ pub(crate) fn deliver(shard: ShardId, f: impl FnOnce() + Send + 'static) {
 }
 
 fn grant(w: LockWaiter) {
+    if let Some(job) = w.on_grant {
+        job();
+    }
     let granted = w.granted;
     deliver(w.origin, move || {
         let _ = granted.send(());
@@ -360,30 +368,34 @@ impl<F: Future> Future for InTx<F> {
     }
 }
 
-pub(crate) async fn tx_lock(shards: &[ShardId]) -> TxHandle {
+/// Locks `shards` in the order given (ascending), running each one's job, if any, on that
+/// shard the moment its lock is granted: work that needs one shard only rides on its lock
+/// request instead of taking a round trip of its own.
+pub(crate) async fn tx_lock(shards: Vec<(ShardId, Option<Job>)>) -> TxHandle {
     let l = local();
     let seq = l.next_tx.get();
     l.next_tx.set(seq + 1);
     let id: TxId = ((l.id as u64) << 48) | (seq & ((1 << 48) - 1));
-    for &s in shards {
+    for (s, on_grant) in shards {
         let (granted, rx) = oneshot::channel();
-        let w = LockWaiter {
-            tx: id,
-            granted,
-            origin: l.id,
-        };
         if s == l.id {
-            let w = l.gate.borrow_mut().request(w);
+            let w = l.gate.borrow_mut().request(LockWaiter {
+                tx: id,
+                granted,
+                origin: l.id,
+                on_grant,
+            });
             if let Some(w) = w {
-                let _ = w.granted.send(());
+                grant(w);
             }
         } else {
             post(
                 s,
                 ShardMsg::Lock {
                     tx: id,
-                    granted: w.granted,
+                    granted,
                     origin: l.id,
+                    on_grant,
                 },
             );
         }

@@ -105,12 +105,66 @@ impl MultiShard {
                 borrowed: true,
             };
         }
-        let inner = super::runtime::tx_lock(&shards).await;
+        let inner = super::runtime::tx_lock(shards.iter().map(|&s| (s, None)).collect()).await;
         MultiShard {
             shards,
             inner,
             borrowed: false,
         }
+    }
+
+    /// Locks the shards of `work` and runs each shard's job there as its lock is granted, in
+    /// one message per shard; the answers come back in shard order. The locks stay held until
+    /// the `MultiShard` is dropped.
+    pub async fn lock_and_run<R, F>(mut work: Vec<(ShardId, F)>) -> (MultiShard, Vec<R>)
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Keyspace) -> R + Send + 'static,
+    {
+        work.sort_by_key(|(s, _)| *s);
+        let shards: Vec<ShardId> = work.iter().map(|(s, _)| *s).collect();
+        debug_assert!(shards.windows(2).all(|w| w[0] < w[1]), "one job per shard");
+        if let Some(inner) = super::runtime::ambient_covering(&shards) {
+            let tx = MultiShard {
+                shards,
+                inner,
+                borrowed: true,
+            };
+            let mut out = Vec::with_capacity(work.len());
+            for (s, f) in work {
+                out.push(tx.run(s, f).await);
+            }
+            return (tx, out);
+        }
+        let origin = super::runtime::this_shard();
+        let mut answers = Vec::with_capacity(work.len());
+        let mut jobs: Vec<(ShardId, Option<super::gate::Job>)> = Vec::with_capacity(work.len());
+        for (s, f) in work {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            answers.push(rx);
+            jobs.push((
+                s,
+                Some(Box::new(move || {
+                    let r = super::runtime::with_keyspace(f);
+                    super::runtime::deliver(origin, move || {
+                        let _ = tx.send(r);
+                    });
+                })),
+            ));
+        }
+        let inner = super::runtime::tx_lock(jobs).await;
+        let mut out = Vec::with_capacity(answers.len());
+        for rx in answers {
+            out.push(rx.await.expect("a locked shard ran its job"));
+        }
+        (
+            MultiShard {
+                shards,
+                inner,
+                borrowed: false,
+            },
+            out,
+        )
     }
 
     /// Locks every shard.

@@ -6,6 +6,27 @@
 use std::num::NonZeroU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+thread_local! {
+    /// Seconds since the epoch as of the executor's current turn (0 = not set on this thread).
+    static COARSE_SECS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Sets the coarse clock of this thread (once per network turn).
+pub fn set_coarse_now(now: UnixMillis) {
+    COARSE_SECS.with(|c| c.set(now.as_secs() as u32));
+}
+
+/// Seconds since the epoch, from the coarse clock of this thread (read from the system clock
+/// where it is not kept).
+pub fn coarse_secs() -> u32 {
+    let s = COARSE_SECS.with(|c| c.get());
+    if s != 0 {
+        s
+    } else {
+        UnixMillis::now().as_secs() as u32
+    }
+}
+
 /// Milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct UnixMillis(pub u64);

@@ -15,7 +15,7 @@ use super::value::{StrForm, Value};
 const RANDOM_KEY_TRIES: usize = 100;
 
 /// A key's value and its deadline.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     /// What the key holds.
     pub value: Value,
@@ -23,6 +23,19 @@ pub struct Entry {
     pub deadline: Option<Deadline>,
     /// How a string value was last written (see [`StrForm`]); `Whole` for other types.
     pub str_form: StrForm,
+    /// When the key was last read or written, Unix seconds (OBJECT IDLETIME). Fits in the
+    /// entry's padding: it costs no memory.
+    pub touched: u32,
+}
+
+/// Two entries are equal when they hold the same value with the same deadline and string
+/// form; when they were last touched does not matter.
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.value == other.value
+            && self.deadline == other.deadline
+            && self.str_form == other.str_form
+    }
 }
 
 impl Entry {
@@ -32,7 +45,13 @@ impl Entry {
             value,
             deadline: None,
             str_form: StrForm::Whole,
+            touched: super::clock::coarse_secs(),
         }
+    }
+
+    /// Seconds since the key was last read or written.
+    pub fn idle_secs(&self, now: UnixMillis) -> u64 {
+        (now.as_secs() as u32).saturating_sub(self.touched) as u64
     }
 
     /// The name `OBJECT ENCODING` reports for this entry's value.
@@ -151,7 +170,9 @@ impl Db {
     ) -> Option<&mut Entry> {
         let found = self.map.occupied(key)?;
         if !found.get().is_expired(now) {
-            return Some(found.into_mut());
+            let e = found.into_mut();
+            e.touched = now.as_secs() as u32;
+            return Some(e);
         }
         if !self.keep_expired {
             found.remove();
@@ -295,6 +316,11 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn an_entry_stays_within_56_bytes() {
+        assert!(std::mem::size_of::<Entry>() <= 56);
+    }
 
     const NOW: UnixMillis = UnixMillis(1_000_000);
 

@@ -6,6 +6,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod value;
 pub mod zset;

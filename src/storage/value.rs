@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::hash::HashValue;
 use super::list::ListValue;
 use super::set::SetValue;
+use super::stream::StreamValue;
 use super::zset::ZSetValue;
 
 /// What one key holds.
@@ -23,6 +24,8 @@ pub enum Value {
     Set(Box<SetValue>),
     /// A sorted set.
     ZSet(Box<ZSetValue>),
+    /// A stream.
+    Stream(Box<StreamValue>),
 }
 
 /// How a string was last written. Redis remembers this in the value's encoding, so it is what
@@ -48,6 +51,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -76,6 +80,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(s) => s.encoding_name(),
         }
     }
 

@@ -379,8 +379,8 @@ impl ZSetValue {
         }
     }
 
-    /// Moves every element into the `skiplist` encoding.
-    fn convert_to_skiplist(&mut self) {
+    /// Moves every element into the `skiplist` encoding (also SORT's doing, as in Redis).
+    pub fn convert_to_skiplist(&mut self) {
         let Encoding::Listpack(v) = &mut self.enc else {
             return;
         };

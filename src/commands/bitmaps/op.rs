@@ -47,8 +47,10 @@ fn store(cx: &mut ShardCtx<'_>, dest: &Bytes, result: Vec<u8>) -> Reply {
         cx.lookup_write(dest);
         cx.db().remove(dest);
     } else {
-        cx.db()
-            .insert(dest.clone(), Entry::new(Value::Str(Bytes::from(result))));
+        // BITOP builds its result as a raw string.
+        let mut entry = Entry::new(Value::Str(Bytes::from(result)));
+        entry.str_form = crate::storage::value::StrForm::Edited;
+        cx.db().insert(dest.clone(), entry);
     }
     cx.dirty(1);
     Reply::Int(len as i64)

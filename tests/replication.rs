@@ -164,6 +164,33 @@ fn populate(c: &mut redis::Connection) {
     let mut args = vec!["ZADD", "big:zset"];
     args.extend(scored.iter().map(String::as_str));
     cmd(c, &args);
+    for i in 0..50 {
+        cmd(
+            c,
+            &[
+                "XADD",
+                "stream",
+                &format!("{}-1", i + 1),
+                "f",
+                &i.to_string(),
+            ],
+        );
+    }
+    cmd(c, &["XGROUP", "CREATE", "stream", "readers", "10-1"]);
+    cmd(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "readers",
+            "alice",
+            "COUNT",
+            "5",
+            "STREAMS",
+            "stream",
+            ">",
+        ],
+    );
     let long_member = "m".repeat(200);
     cmd(c, &["SADD", "set:longmember", &long_member]);
     cmd(c, &["ZADD", "zset:longmember", "1", &long_member]);
@@ -191,7 +218,7 @@ fn random_write(rng: &mut Rng) -> Vec<Vec<String>> {
     let key = |rng: &mut Rng, kind: &str| format!("{kind}:{}", rng.below(40));
     let val = |rng: &mut Rng| format!("v{}", rng.below(1000));
     let far = (now_ms() + 1_000_000 + rng_ms(rng)).to_string();
-    let one = match rng.below(34) {
+    let one = match rng.below(38) {
         0 => s(&["SET", &key(rng, "s"), &val(rng)]),
         1 => s(&["SET", &key(rng, "s"), &val(rng), "EX", "5000"]),
         2 => s(&["APPEND", &key(rng, "s"), &val(rng)]),
@@ -262,11 +289,25 @@ fn random_write(rng: &mut Rng) -> Vec<Vec<String>> {
             // A key whose deadline is already past: the master sends DEL.
             s(&["PEXPIREAT", &key(rng, "s"), "1000"])
         }
-        _ => s(&[
+        33 => s(&[
             "SINTERSTORE",
             &key(rng, "t"),
             &key(rng, "t"),
             &key(rng, "t"),
+        ]),
+        34 => s(&["XADD", &key(rng, "x"), "*", "f", &val(rng)]),
+        35 => s(&["XTRIM", &key(rng, "x"), "MAXLEN", "5"]),
+        36 => s(&["XGROUP", "CREATE", &key(rng, "x"), "g", "0", "MKSTREAM"]),
+        _ => s(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c1",
+            "COUNT",
+            "2",
+            "STREAMS",
+            &key(rng, "x"),
+            ">",
         ]),
     };
     let kind = rng.below(100);

@@ -221,6 +221,7 @@ impl Applier {
         let reply = match step {
             Step::Reply(r) => r,
             Step::Wait(f) => Reply::from(SeesExpired(f).await),
+            Step::Remote(cmd) => Reply::from(SeesExpired(cmd.into_future()).await),
             Step::Exec(commands) => {
                 Reply::from(SeesExpired(Box::pin(exec_locked(conn.clone(), commands))).await)
             }

@@ -264,16 +264,9 @@ fn load_rdb<R: BufRead>(src: R, generation: u64, mode: LoadMode) -> Result<Loade
     tracing::info!(
         bytes,
         keys = counts.loaded,
-        unsupported = counts.unsupported,
         ms = started.elapsed().as_millis() as u64,
         "MASTER <-> REPLICA sync: RDB loaded"
     );
-    if counts.unsupported > 0 {
-        tracing::warn!(
-            keys = counts.unsupported,
-            "keys of a type Tessera does not hold yet (streams) were left out"
-        );
-    }
     let stream_db = aux
         .repl_stream_db
         .and_then(|db| usize::try_from(db).ok())

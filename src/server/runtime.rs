@@ -88,7 +88,7 @@ pub(crate) fn with_keyspace<R>(f: impl FnOnce(&mut Keyspace) -> R) -> R {
 
 /// `with_keyspace` on behalf of a caller that sees expired keys as live or not (a replica's
 /// master link does): the target of a hop takes on its caller's view for the hop's length.
-fn with_keyspace_as<R>(expired_visible: bool, f: impl FnOnce(&mut Keyspace) -> R) -> R {
+pub(crate) fn with_keyspace_as<R>(expired_visible: bool, f: impl FnOnce(&mut Keyspace) -> R) -> R {
     if !expired_visible {
         return with_keyspace(f);
     }

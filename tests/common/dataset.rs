@@ -19,8 +19,8 @@ pub struct KeyState {
     /// TYPE's answer.
     pub kind: String,
     /// The value: a string's bytes; a list's elements in order; a hash's fields and values
-    /// sorted by field; a set's members sorted; a sorted set's members and scores in rank order.
-    /// Empty for types not compared (streams).
+    /// sorted by field; a set's members sorted; a sorted set's members and scores in rank order;
+    /// a stream's entries then its consumer groups (XINFO GROUPS), flattened.
     pub value: Vec<Vec<u8>>,
     /// PEXPIRETIME: Unix ms, or -1 without an expiry.
     pub expire_ms: i64,
@@ -90,6 +90,12 @@ fn key_state(c: &mut redis::Connection, key: &[u8]) -> Option<KeyState> {
             members
         }
         "zset" => bytes_of(cmd(c, &[b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"])),
+        "stream" => {
+            let mut out = Vec::new();
+            flatten(&cmd(c, &[b"XRANGE", key, b"-", b"+"]), &mut out);
+            flatten(&cmd(c, &[b"XINFO", b"GROUPS", key]), &mut out);
+            out
+        }
         _ => Vec::new(),
     };
     let expire_ms = cmd(c, &[b"PEXPIRETIME", key]).int();
@@ -98,6 +104,16 @@ fn key_state(c: &mut redis::Connection, key: &[u8]) -> Option<KeyState> {
         value,
         expire_ms,
     })
+}
+
+/// Every scalar of a nested reply, depth first.
+fn flatten(r: &Reply, out: &mut Vec<Vec<u8>>) {
+    match r {
+        Reply::Array(items) => items.iter().for_each(|i| flatten(i, out)),
+        Reply::Nil => out.push(b"(nil)".to_vec()),
+        Reply::Int(n) => out.push(n.to_string().into_bytes()),
+        other => out.push(other.bytes()),
+    }
 }
 
 fn bytes_of(r: Reply) -> Vec<Vec<u8>> {

@@ -842,3 +842,65 @@ fn a_new_master_replaces_the_whole_dataset() {
         "{log}"
     );
 }
+
+#[test]
+fn a_chain_from_stock_redis_through_tessera_to_stock_redis() {
+    let master = start_master(true);
+    let middle = start_tessera(&[]);
+    let end = TestServer::redis_builder().start();
+    let mut m = master.client();
+    populate(&mut m);
+    follow(&middle, &master);
+    wait_same_dataset(&master, &middle, CATCH_UP);
+    follow(&end, &middle);
+    wait_same_dataset(&master, &end, CATCH_UP);
+    random_writes(master.port(), 4242, 1000);
+    wait_same_dataset(&master, &end, CATCH_UP);
+    let mut e = end.client();
+    let root_id = info(&mut m, "replication", "master_replid");
+    assert_eq!(info(&mut e, "replication", "master_replid"), root_id);
+    let mut t = middle.client();
+    let line = info(&mut t, "replication", "slave0");
+    assert!(
+        line.starts_with(&format!("ip=127.0.0.1,port={},state=online,", end.port())),
+        "{line}"
+    );
+    assert_eq!(info(&mut t, "replication", "connected_slaves"), "1");
+    // The end of the chain continues from the middle's backlog after a drop.
+    assert_eq!(
+        run_args(&mut t, &["CLIENT", "KILL", "TYPE", "replica"]),
+        int(1)
+    );
+    random_writes(master.port(), 4343, 200);
+    wait_same_dataset(&master, &end, CATCH_UP);
+    assert_eq!(info(&mut t, "stats", "sync_full"), "1");
+    assert_eq!(info(&mut t, "stats", "sync_partial_ok"), "1");
+    // A master Tessera does not serve replicas: it does not replicate its own writes yet.
+    assert_eq!(run(&mut t, "REPLICAOF NO ONE"), ok());
+    wait_until(CATCH_UP, "the end to lose its link", || {
+        info_field(&mut e, "replication", "master_link_status").as_deref() == Some("down")
+    });
+}
+
+#[test]
+fn a_chain_from_stock_redis_through_two_tessera_replicas() {
+    let master = start_master(false);
+    let middle = start_tessera(&[]);
+    let end = start_tessera(&[]);
+    let mut m = master.client();
+    populate(&mut m);
+    follow(&middle, &master);
+    follow(&end, &middle);
+    wait_same_dataset(&master, &end, CATCH_UP);
+    random_writes(master.port(), 777, 1000);
+    wait_same_dataset(&master, &end, CATCH_UP);
+    let mut e = end.client();
+    assert_eq!(
+        info(&mut e, "replication", "master_replid"),
+        info(&mut m, "replication", "master_replid")
+    );
+    assert_eq!(
+        run(&mut e, "SET x 1"),
+        err("READONLY You can't write against a read only replica.")
+    );
+}

@@ -23,10 +23,12 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::backlog::Backlog;
+use super::dataset_rdb::dataset_rdb;
 use super::framing::StreamCommand;
 use super::gate;
 use super::inbox::{inbox, Answer, Control, Event, NextEvents};
 use super::link;
+use super::serve::{self, SyncRequest};
 use super::staging::{self, LoadMode};
 use super::state::{state, LinkState, MasterAddr, MasterClient};
 use crate::protocol::error::CmdError;
@@ -63,12 +65,17 @@ pub async fn run() {
     let mut a = Applier {
         conn: None,
         multi_bytes: Vec::new(),
+        relay: Vec::new(),
         errors: 0,
     };
     loop {
         let events = NextEvents.await;
         for ev in events {
             a.handle(ev).await;
+            if !a.relay.is_empty() {
+                serve::feed(&a.relay);
+                a.relay.clear();
+            }
         }
     }
 }
@@ -78,6 +85,8 @@ struct Applier {
     conn: Option<ConnRef>,
     /// Bytes of a MULTI block received and queued, fed to the offset at EXEC.
     multi_bytes: Vec<u8>,
+    /// Stream bytes applied and not yet passed on to this server's replicas.
+    relay: Vec<u8>,
     /// Error replies to the master's commands so far.
     errors: u64,
 }
@@ -126,6 +135,8 @@ impl Applier {
                     drop(tx);
                     on_all_shards(|_| staging::discard()).await;
                 }
+                // A new history: this server's replicas must sync again.
+                serve::disconnect_all();
                 let size = backlog_size();
                 let db = {
                     let mut s = state();
@@ -153,6 +164,8 @@ impl Applier {
                             );
                             s.replid2 = std::mem::replace(&mut s.replid, id);
                             s.second_offset = s.offset + 1;
+                            // They reconnect and learn the new id with a partial resync.
+                            serve::disconnect_all();
                         }
                     }
                     if s.backlog.is_none() {
@@ -183,6 +196,7 @@ impl Applier {
                 }
                 let _ = done.send(());
             }
+            Event::Serve(req) => self.serve(req).await,
             Event::Control(control, answer) => {
                 let r = self.control(control).await;
                 let Answer { shard, tx } = answer;
@@ -240,8 +254,10 @@ impl Applier {
         if !self.multi_bytes.is_empty() {
             let block = std::mem::take(&mut self.multi_bytes);
             s.feed(&block);
+            self.relay.extend_from_slice(&block);
         }
         s.feed(raw);
+        self.relay.extend_from_slice(raw);
     }
 
     /// Logs an error the master's command got (a replica that errs has diverged, or lacks a
@@ -269,6 +285,95 @@ impl Applier {
                 tracing::debug!(command = %raw.escape_ascii(), "the command that failed");
             }
         }
+    }
+
+    /// Answers a replica's PSYNC or SYNC: a partial resync from the backlog when its history is
+    /// ours and the backlog still holds what it lacks, else a full sync from an image of the
+    /// dataset taken now, between two commands of the master. Either way its stream starts with
+    /// the next byte applied here.
+    async fn serve(&mut self, req: SyncRequest) {
+        let live = {
+            let s = state();
+            s.is_replica() && s.client == MasterClient::Live
+        };
+        if !live {
+            let msg = "-NOMASTERLINK Can't SYNC while not connected with my master\r\n";
+            serve::send_to(req.shard, req.client_id, Bytes::from_static(msg.as_bytes()));
+            return;
+        }
+        let who = format!("{}:{}", req.peer_ip, serve::announced(req.client_id).port);
+        tracing::info!("Replica {who} asks for synchronization");
+        let psync2 = serve::announced(req.client_id).psync2;
+        let partial = {
+            let mut s = state();
+            let ours = req.replid == s.replid
+                || (req.replid == s.replid2 && req.offset <= s.second_offset);
+            let backlog = s.backlog.as_ref().and_then(|b| b.since(req.offset));
+            match backlog {
+                Some(bytes) if ours && !req.legacy => {
+                    s.counters.partial_ok += 1;
+                    let line = if psync2 {
+                        format!("+CONTINUE {}\r\n", s.replid)
+                    } else {
+                        "+CONTINUE\r\n".to_string()
+                    };
+                    Some((line, bytes))
+                }
+                _ => {
+                    if req.replid != "?" && !req.legacy {
+                        s.counters.partial_err += 1;
+                    }
+                    s.counters.full += 1;
+                    None
+                }
+            }
+        };
+        if let Some((line, bytes)) = partial {
+            tracing::info!(
+                "Partial resynchronization request from {who} accepted. Sending {} bytes of \
+                 backlog starting from offset {}.",
+                bytes.len(),
+                req.offset
+            );
+            let mut out = line.into_bytes();
+            out.extend_from_slice(&bytes);
+            serve::register(&req, req.offset - 1);
+            serve::send_to(req.shard, req.client_id, Bytes::from(out));
+            return;
+        }
+        if req.replid != "?" {
+            tracing::info!(
+                "Partial resynchronization not accepted: Replication ID mismatch or offset out \
+                 of the backlog (Replica asked for '{}', offset {})",
+                req.replid,
+                req.offset
+            );
+        }
+        tracing::info!("Full resync requested by replica {who}");
+        let (replid, offset) = {
+            let s = state();
+            (s.replid.clone(), s.offset)
+        };
+        let db = self.conn.as_ref().map_or(0, |c| c.borrow().client.db);
+        let Some(rdb) = dataset_rdb(db, &replid, offset).await else {
+            tracing::warn!("could not write the dataset for replica {who}");
+            crate::server::runtime::deliver(req.shard, move || {
+                connection::kill(req.client_id);
+            });
+            return;
+        };
+        tracing::info!(
+            bytes = rdb.len(),
+            "Synchronization with replica {who}: sending the dataset at offset {offset}"
+        );
+        let mut out = Vec::with_capacity(rdb.len() + 80);
+        if !req.legacy {
+            out.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+        }
+        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
+        out.extend_from_slice(&rdb);
+        serve::register(&req, offset);
+        serve::send_to(req.shard, req.client_id, Bytes::from(out));
     }
 
     fn new_master_client(&mut self, db: usize) {
@@ -365,6 +470,7 @@ impl Applier {
                         s.replid
                     );
                 }
+                serve::disconnect_all();
                 gate::set_replica(false);
                 set_replica_mode(false).await;
                 if let Ok(mut c) = shared().config.write() {

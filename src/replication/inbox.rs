@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::framing::StreamCommand;
+use super::serve::SyncRequest;
 use super::staging::LoadMode;
 use super::state::MasterAddr;
 use crate::protocol::error::CmdError;
@@ -77,6 +78,8 @@ pub enum Event {
     },
     /// A change of role.
     Control(Control, Answer),
+    /// A replica of this server asks for the stream.
+    Serve(SyncRequest),
 }
 
 /// Wakes a link thread sleeping in `poll`.
@@ -168,6 +171,11 @@ impl Inbox {
             w.wake();
         }
         self.push_any(Event::Control(control, answer));
+    }
+
+    /// Queues a replica's request for the stream (any generation).
+    pub fn push_serve(&mut self, req: SyncRequest) {
+        self.push_any(Event::Serve(req));
     }
 
     fn push_any(&mut self, event: Event) {

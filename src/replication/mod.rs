@@ -8,7 +8,8 @@
 //! `applier` (the master client on shard 0: every command through the
 //! normal dispatcher, the offset, the backlog, the changes of role). Around it: `state` (ids,
 //! offsets, link state), `backlog`, `gate` (what clients of a replica are refused), `control`
-//! (REPLICAOF), `report` (INFO replication and ROLE), `serve` (this server's own replicas).
+//! (REPLICAOF), `report` (INFO replication and ROLE), `serve` (this server's own replicas: PSYNC,
+//! the relayed stream) with `dataset_rdb` (the RDB image such a replica gets on a full sync).
 //!
 //! Must not: be on a client's hot path. The only per-command cost outside this module is the
 //! gate's atomic load in the dispatcher.
@@ -16,6 +17,7 @@
 pub mod applier;
 pub mod backlog;
 pub mod control;
+pub mod dataset_rdb;
 pub mod framing;
 pub mod full_sync;
 pub mod gate;

@@ -31,18 +31,22 @@ use super::link;
 use super::serve::{self, SyncRequest};
 use super::staging::{self, LoadMode};
 use super::state::{state, LinkState, MasterAddr, MasterClient};
+use crate::commands::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
-use crate::server::dispatch::{dispatch, Step};
-use crate::server::shards::{on_all_shards, MultiShard};
+use crate::server::dispatch::{dispatch, RemoteCmd, Step};
+use crate::server::runtime::{deliver, post_job, with_keyspace_as};
+use crate::server::shards::{on_all_shards, MultiShard, ShardId};
 use crate::server::shared::shared;
 use crate::server::transaction::exec_locked;
 use crate::storage::db::set_expired_visible;
 
 /// The driver token of the master client: no driver slot has it, so nothing is ever sent.
 const MASTER_TOKEN: u64 = u64::MAX;
+/// Commands sent ahead to other shards before the applier waits for them.
+const MAX_ROUND: usize = 1024;
 /// Errors from the master's commands logged one by one before the log only samples them.
 const ERRORS_LOGGED_IN_FULL: u64 = 100;
 
@@ -66,6 +70,8 @@ pub async fn run() {
         conn: None,
         multi_bytes: Vec::new(),
         relay: Vec::new(),
+        round: Round::default(),
+        unfed: Vec::new(),
         errors: 0,
     };
     loop {
@@ -87,6 +93,10 @@ struct Applier {
     multi_bytes: Vec<u8>,
     /// Stream bytes applied and not yet passed on to this server's replicas.
     relay: Vec<u8>,
+    /// Commands sent ahead to other shards and not yet answered.
+    round: Round,
+    /// Stream bytes dispatched and not yet counted (they wait for the round to land).
+    unfed: Vec<u8>,
     /// Error replies to the master's commands so far.
     errors: u64,
 }
@@ -99,6 +109,7 @@ impl Applier {
                 for c in cmds {
                     self.apply(c).await;
                 }
+                self.flush_round().await;
                 let mut ib = inbox();
                 ib.queued_bytes = ib.queued_bytes.saturating_sub(bytes);
                 if self
@@ -200,14 +211,18 @@ impl Applier {
             Event::Control(control, answer) => {
                 let r = self.control(control).await;
                 let Answer { shard, tx } = answer;
-                crate::server::runtime::deliver(shard, move || {
+                deliver(shard, move || {
                     let _ = tx.send(r);
                 });
             }
         }
     }
 
-    /// Runs one command of the stream.
+    /// Runs one command of the stream. A command owned by one other shard is sent ahead with
+    /// the next ones for that shard (one job per shard, see `Round`), so the stream does not wait
+    /// a round trip per command; each shard still applies its commands in the master's order,
+    /// and anything that spans shards or must see everything before it (EXEC, multi-key
+    /// commands, GETACK) first waits for the round to land.
     async fn apply(&mut self, cmd: StreamCommand) {
         let StreamCommand { mut argv, raw } = cmd;
         let Some(conn) = self.conn.clone() else {
@@ -221,6 +236,7 @@ impl Applier {
         if argv[0].eq_ignore_ascii_case(b"replconf") {
             if argv.len() >= 2 && argv[1].eq_ignore_ascii_case(b"getack") {
                 // The ACK reports what was applied before this command.
+                self.flush_round().await;
                 let off = state().offset;
                 inbox().request_ack(off);
             }
@@ -234,9 +250,20 @@ impl Applier {
         set_expired_visible(before);
         let reply = match step {
             Step::Reply(r) => r,
-            Step::Wait(f) => Reply::from(SeesExpired(f).await),
-            Step::Remote(cmd) => Reply::from(SeesExpired(cmd.into_future()).await),
+            Step::Remote(cmd) => {
+                self.round.push(cmd, name, raw.clone());
+                self.advance(&conn, &raw);
+                if self.round.len >= MAX_ROUND {
+                    self.flush_round().await;
+                }
+                return;
+            }
+            Step::Wait(f) => {
+                self.flush_round().await;
+                Reply::from(SeesExpired(f).await)
+            }
             Step::Exec(commands) => {
+                self.flush_round().await;
                 Reply::from(SeesExpired(Box::pin(exec_locked(conn.clone(), commands))).await)
             }
         };
@@ -244,20 +271,58 @@ impl Applier {
         self.advance(&conn, &raw);
     }
 
-    /// Counts `raw` as applied, or keeps it for EXEC while the master client is in MULTI.
+    /// Counts `raw` as applied once the round lands, or keeps it for EXEC while the master
+    /// client is in MULTI.
     fn advance(&mut self, conn: &ConnRef, raw: &Bytes) {
         if conn.borrow().client.multi.is_some() {
             self.multi_bytes.extend_from_slice(raw);
             return;
         }
-        let mut s = state();
         if !self.multi_bytes.is_empty() {
             let block = std::mem::take(&mut self.multi_bytes);
-            s.feed(&block);
-            self.relay.extend_from_slice(&block);
+            self.unfed.extend_from_slice(&block);
         }
-        s.feed(raw);
-        self.relay.extend_from_slice(raw);
+        self.unfed.extend_from_slice(raw);
+    }
+
+    /// Waits until every shard ran the commands sent ahead, then counts everything dispatched so
+    /// far as applied (offset, backlog, this server's replicas).
+    async fn flush_round(&mut self) {
+        let groups = std::mem::take(&mut self.round.groups);
+        self.round.len = 0;
+        let mut answers = Vec::with_capacity(groups.len());
+        for (shard, cmds) in groups {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let (labels, cmds): (Vec<(Bytes, Bytes)>, Vec<RemoteCmd>) = cmds
+                .into_iter()
+                .map(|(name, raw, c)| ((name, raw), c))
+                .unzip();
+            post_job(
+                shard,
+                Box::new(move || {
+                    let results: Vec<CmdResult> =
+                        with_keyspace_as(true, |ks| cmds.into_iter().map(|c| c.run(ks)).collect());
+                    deliver(super::inbox::APPLIER_SHARD, move || {
+                        let _ = tx.send(results);
+                    });
+                }),
+            );
+            answers.push((labels, rx));
+        }
+        for (labels, rx) in answers {
+            let Ok(results) = rx.await else {
+                tracing::warn!("a shard dropped the master's commands");
+                continue;
+            };
+            for ((name, raw), r) in labels.iter().zip(results) {
+                self.check_reply(name, raw, &Reply::from(r));
+            }
+        }
+        if !self.unfed.is_empty() {
+            state().feed(&self.unfed);
+            self.relay.extend_from_slice(&self.unfed);
+            self.unfed.clear();
+        }
     }
 
     /// Logs an error the master's command got (a replica that errs has diverged, or lacks a
@@ -507,6 +572,28 @@ async fn prepare_load() -> LoadMode {
     };
     drop(tx);
     mode
+}
+
+/// Commands sent ahead to other shards: per shard, in stream order, each with its name and
+/// bytes (for the log, should it fail).
+#[derive(Default)]
+struct Round {
+    groups: Vec<(ShardId, Vec<SentAhead>)>,
+    len: usize,
+}
+
+/// One command sent ahead: its name, its bytes, the command.
+type SentAhead = (Bytes, Bytes, RemoteCmd);
+
+impl Round {
+    fn push(&mut self, cmd: RemoteCmd, name: Bytes, raw: Bytes) {
+        self.len += 1;
+        let shard = cmd.shard;
+        match self.groups.iter_mut().find(|(s, _)| *s == shard) {
+            Some((_, cmds)) => cmds.push((name, raw, cmd)),
+            None => self.groups.push((shard, vec![(name, raw, cmd)])),
+        }
+    }
 }
 
 /// Puts every shard's databases in replica mode (expired keys kept until the master's DEL, no

@@ -420,6 +420,15 @@ fn a_dropped_link_resumes_with_a_partial_resync() {
     assert_eq!(info(&mut m, "stats", "sync_partial_ok"), "2");
     let mut r = replica.client();
     assert_eq!(info(&mut r, "replication", "master_replid"), replid);
+    // The replica's side: its master client is listed, and killing it drops the link, which
+    // comes back with a partial resync too.
+    let list = run(&mut r, "CLIENT LIST TYPE master").text();
+    assert!(list.contains(" flags=M "), "{list}");
+    assert_eq!(run(&mut r, "CLIENT KILL TYPE master"), int(1));
+    cmd(&mut m, &["SET", "after-kill", "1"]);
+    wait_same_dataset(&master, &replica, CATCH_UP);
+    assert_eq!(info(&mut m, "stats", "sync_partial_ok"), "3");
+    assert_eq!(info(&mut m, "stats", "sync_full"), "1");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! Blocking commands as a user sees them: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-//! BZPOPMAX and BZMPOP answer at once when they can, wait otherwise, wake when another client
+//! BZPOPMAX, BZMPOP, XREAD BLOCK and XREADGROUP BLOCK answer at once when they can, wait otherwise, wake when another client
 //! (whatever core it is on) pushes, time out with a null reply, serve waiters first come first
 //! served, lose nothing when a waiting client goes away, and never block inside MULTI.
 
@@ -342,4 +342,82 @@ fn blocked_and_multi_clients_show_in_client_list_and_info() {
         info_field(&mut c, "clients", "blocked_clients").as_deref(),
         Some("0")
     );
+}
+
+/// XREAD BLOCK waits for an XADD from another connection, on a stream owned by either shard;
+/// `$` means entries added after the call, and only the key that got data is in the reply.
+#[test]
+fn xread_block_wakes_on_xadd() {
+    let srv = TestServer::builder().threads(2).start();
+    let keys = keys_on_each_shard("xs", 2);
+    let mut c = srv.client();
+    for key in &keys {
+        run_args(&mut c, &["XADD", key, "1-1", "old", "x"]);
+    }
+    for key in &keys {
+        let other = if key == &keys[0] { &keys[1] } else { &keys[0] };
+        let mut reader = RawConn::connect(srv.port());
+        reader.send_cmd(&["XREAD", "BLOCK", "5000", "STREAMS", other, key, "$", "$"]);
+        sleep(SETTLE);
+        run_args(&mut c, &["XADD", key, "2-1", "f", "v"]);
+        let want = format!(
+            "*1\r\n*2\r\n${}\r\n{key}\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+            key.len()
+        );
+        reader.expect(want.as_bytes());
+    }
+    // A timeout answers a null array.
+    let mut reader = RawConn::connect(srv.port());
+    reader.send_cmd(&["XREAD", "BLOCK", "100", "STREAMS", &keys[0], "$"]);
+    reader.expect(&nil_array());
+}
+
+/// XREADGROUP BLOCK with `>` is served new entries when they arrive, which become pending for
+/// the consumer; two consumers waiting on one group get one entry each, in arrival order.
+#[test]
+fn xreadgroup_block_serves_waiting_consumers_in_order() {
+    let srv = TestServer::builder().threads(2).start();
+    let mut c = srv.client();
+    run(&mut c, "XGROUP CREATE gs g $ MKSTREAM");
+    let mut alice = RawConn::connect(srv.port());
+    alice.send_cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "alice",
+        "BLOCK",
+        "5000",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "gs",
+        ">",
+    ]);
+    sleep(SETTLE);
+    let mut bob = RawConn::connect(srv.port());
+    bob.send_cmd(&[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "bob",
+        "BLOCK",
+        "5000",
+        "COUNT",
+        "1",
+        "STREAMS",
+        "gs",
+        ">",
+    ]);
+    sleep(SETTLE);
+    run(&mut c, "XADD gs 1-1 a 1");
+    alice.expect(b"*1\r\n*2\r\n$2\r\ngs\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
+    bob.expect_silence(Duration::from_millis(100));
+    run(&mut c, "XADD gs 2-1 b 2");
+    bob.expect(b"*1\r\n*2\r\n$2\r\ngs\r\n*1\r\n*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    let pending = run(&mut c, "XPENDING gs g").items();
+    assert_eq!(pending[0], int(2));
+    // Inside MULTI a blocking read answers at once.
+    run(&mut c, "MULTI");
+    run(&mut c, "XREAD BLOCK 0 STREAMS gs $");
+    assert_eq!(run(&mut c, "EXEC"), array(vec![nil()]));
 }

@@ -154,7 +154,8 @@ fn benchmark_without_errors(srv: &TestServer) {
     assert_eq!(run(&mut c, "PING"), status("PONG"));
 }
 
-/// The tests redis-benchmark 7.0 runs when no `-t` is given, in its order.
+/// The tests redis-benchmark 7.0 runs when no `-t` is given, in its order (7.2 adds XADD,
+/// run on its own below).
 const DEFAULT_SUITE: &[&str] = &[
     "PING_INLINE",
     "PING_MBULK",
@@ -192,9 +193,16 @@ fn redis_benchmark_default_suite_runs_clean() {
             ],
             DEFAULT_SUITE,
         );
+        // The XADD test redis-benchmark 7.2 adds to its default suite.
+        let xadd = ["XADD", "mystream", "*", "myfield", "myvalue"];
+        let mut args = vec!["-n", requests, "-P", pipeline, "-c", "20", "-q"];
+        args.extend(xadd);
+        run_benchmark_suite(&srv, &args, &[&xadd.join(" ")]);
     }
     let mut c = srv.client();
     assert_eq!(run(&mut c, "TYPE mylist"), status("list"));
+    assert_eq!(run(&mut c, "TYPE mystream"), status("stream"));
+    assert_eq!(run(&mut c, "XLEN mystream"), int(22_000));
     assert_eq!(run(&mut c, "PING"), status("PONG"));
 }
 

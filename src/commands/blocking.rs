@@ -2,7 +2,7 @@
 //! and otherwise wait for one of them.
 //!
 //! Owns: `block_on`, the common body of BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-//! BZPOPMAX and BZMPOP. The first pass tries the keys in the caller's order and queues the
+//! BZPOPMAX, BZMPOP and the BLOCK form of XREAD and XREADGROUP. The first pass tries the keys in the caller's order and queues the
 //! waiter in the same atomic step (one hop, or a transaction over the keys' shards), so an
 //! element pushed right after cannot be missed. Inside EXEC nothing blocks: the first pass
 //! decides. The family files say how one key is tried.

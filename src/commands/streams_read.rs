@@ -9,18 +9,21 @@
 //! in one hop; keys on several run under a transaction over those shards, key by key in the
 //! caller's order, so the read is atomic as in Redis.
 //!
-//! BLOCK is parsed and checked, but a read never waits yet: with data it answers at once, and
-//! without it answers as a timeout would (a null array). [`read_would_return_data`] is the
-//! test a blocked reader will re-run when one of its keys changes.
+//! With BLOCK and nothing to read, the reader waits (see `blocking`) with every ID resolved as
+//! it was when the command arrived (`$` included), and is served from whichever key gets
+//! something first, with that key's entries alone; a null array when the time runs out.
+//! Inside EXEC it never waits.
 //!
 //! Runs on: the caller's executor (the orchestration) and the owners of the keys.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 
 use super::args::parse_i64;
+use super::blocking::{block_on, TryKey};
 use super::ctx::{AsyncCtx, ShardCtx};
 use super::keys::with_shard_ctx;
 use super::streams::{
@@ -30,6 +33,7 @@ use super::streams_claim::setid_argv;
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
+use crate::server::blocking::Served;
 use crate::server::shards::{hop, owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
 use crate::storage::stream::{until_nul, ConsumerGroup, StreamId, StreamValue};
@@ -277,19 +281,22 @@ fn xclaim_for_read(
     ]
 }
 
+/// Both passes over every key, on one shard: where each read starts, and what was served.
+type Passes = (Vec<ReadFrom>, Vec<(usize, Reply)>);
+
 /// Both passes over every key, on one shard.
-fn read_here(cx: &mut ShardCtx<'_>, req: &ReadReq) -> Result<Vec<(usize, Reply)>, CmdError> {
+fn read_here(cx: &mut ShardCtx<'_>, req: &ReadReq) -> Result<Passes, CmdError> {
     let mut froms = Vec::with_capacity(req.keys.len());
     for i in 0..req.keys.len() {
         froms.push(resolve(cx, req, i)?);
     }
     let mut served = Vec::new();
-    for (i, from) in froms.into_iter().enumerate() {
+    for (i, &from) in froms.iter().enumerate() {
         if let Some(r) = serve(cx, req, i, from) {
             served.push((i, r));
         }
     }
-    Ok(served)
+    Ok((froms, served))
 }
 
 /// Runs a parsed read: one hop when every key is on one shard, else a transaction over the
@@ -302,7 +309,7 @@ async fn read(cx: AsyncCtx, req: ReadReq) -> CmdResult {
     let mut shards: Vec<ShardId> = req.keys.iter().map(|k| owner_of(k)).collect();
     shards.sort_unstable();
     shards.dedup();
-    let served = if shards.len() == 1 {
+    let (froms, served) = if shards.len() == 1 {
         let r = req.clone();
         hop(shards[0], move |ks| {
             with_shard_ctx(ks, db, now, |sc| read_here(sc, &r))
@@ -321,7 +328,7 @@ async fn read(cx: AsyncCtx, req: ReadReq) -> CmdResult {
             froms.push(from);
         }
         let mut served = Vec::new();
-        for (i, from) in froms.into_iter().enumerate() {
+        for (i, &from) in froms.iter().enumerate() {
             let r = req.clone();
             let got = tx
                 .run(owner_of(&req.keys[i]), move |ks| {
@@ -332,20 +339,56 @@ async fn read(cx: AsyncCtx, req: ReadReq) -> CmdResult {
                 served.push((i, reply));
             }
         }
-        served
+        (froms, served)
     };
-    if served.is_empty() {
-        // With BLOCK, Redis would wait here; Tessera answers as the timeout would.
-        return Ok(Reply::NilArray);
+    if !served.is_empty() {
+        return Ok(keyed_reply(&cx, &req, served));
     }
+    let Some(block_ms) = req.block else {
+        return Ok(Reply::NilArray);
+    };
+    let timeout = (block_ms > 0).then(|| Duration::from_millis(block_ms as u64));
+    let (r, f) = (req.clone(), Arc::new(froms));
+    let try_key: TryKey = Arc::new(move |sc, key| {
+        let Some(i) = r.keys.iter().position(|k| k == key) else {
+            return Ok(None);
+        };
+        Ok(serve(sc, &r, i, f[i]).map(|entries| Served {
+            reply: Ok(Reply::Array(vec![Reply::Array(vec![
+                Reply::Bulk(key.clone()),
+                entries,
+            ])])),
+            wrote: None,
+            carry: None,
+        }))
+    });
+    match block_on(&cx, req.keys.clone(), timeout, try_key).await? {
+        // Served from one key: `[[key, entries]]`, a map of one in RESP3.
+        Some(s) => match s.reply? {
+            Reply::Array(mut one) if cx.resp >= 3 => match one.pop() {
+                Some(Reply::Array(mut kv)) if kv.len() == 2 => {
+                    let entries = kv.pop().expect("two items");
+                    let key = kv.pop().expect("two items");
+                    Ok(Reply::Map(vec![(key, entries)]))
+                }
+                other => Ok(Reply::Array(other.into_iter().collect())),
+            },
+            r => Ok(r),
+        },
+        None => Ok(Reply::NilArray),
+    }
+}
+
+/// The reply for the keys served: `[key, entries]` pairs in RESP2, a map in RESP3.
+fn keyed_reply(cx: &AsyncCtx, req: &ReadReq, served: Vec<(usize, Reply)>) -> Reply {
     let pairs = served
         .into_iter()
         .map(|(i, entries)| (Reply::Bulk(req.keys[i].clone()), entries));
-    Ok(if cx.resp >= 3 {
+    if cx.resp >= 3 {
         Reply::Map(pairs.collect())
     } else {
         Reply::Array(pairs.map(|(k, v)| Reply::Array(vec![k, v])).collect())
-    })
+    }
 }
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
@@ -446,7 +489,7 @@ mod tests {
         let mut out = crate::commands::propagation::Propagation::default();
         let mut cx = ShardCtx::new(&mut sess.ks, 0, sess.now, &mut out);
         let req = parse("XREAD STREAMS a b nokey 0 2-1 0", false).unwrap();
-        let served = read_here(&mut cx, &req).unwrap();
+        let (_, served) = read_here(&mut cx, &req).unwrap();
         assert_eq!(served.len(), 1);
         assert_eq!(served[0].0, 0);
         let req = parse("XREADGROUP GROUP g c STREAMS a >", true).unwrap();

@@ -8,5 +8,6 @@ pub mod config;
 pub mod persistence;
 pub mod protocol;
 pub mod rdb;
+pub mod replication;
 pub mod server;
 pub mod storage;

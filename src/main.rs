@@ -102,6 +102,9 @@ fn main() {
             glommio::spawn_local(expiry::run()).detach();
             glommio::spawn_local(idle_clients::run()).detach();
             tessera::persistence::on_shard_start(id);
+            if id == tessera::replication::inbox::APPLIER_SHARD {
+                glommio::spawn_local(tessera::replication::applier::run()).detach();
+            }
             net::driver::run(listeners).await;
         }
     });

@@ -205,7 +205,14 @@ pub fn hello_reply(client: &ClientState) -> Reply {
         (s("proto"), Reply::Int(client.resp as i64)),
         (s("id"), Reply::Int(client.id as i64)),
         (s("mode"), s("standalone")),
-        (s("role"), s("master")),
+        (
+            s("role"),
+            s(if crate::replication::is_replica() {
+                "replica"
+            } else {
+                "master"
+            }),
+        ),
         (s("modules"), Reply::Array(Vec::new())),
     ])
 }

@@ -18,7 +18,7 @@ use super::settings;
 use super::table::flags::*;
 use super::table::{CmdResult, CommandTable, Handler, KeySpec};
 use crate::protocol::reply::Reply;
-use crate::server::info::{master_replid, sample_rates, shard_report, Rates, ShardReport};
+use crate::server::info::{sample_rates, shard_report, Rates, ShardReport};
 use crate::server::probes::{self, CpuFacts, CpuTimes, MemoryFacts};
 use crate::server::pubsub::{server_counts, ServerCounts};
 use crate::server::shards::on_all_shards;
@@ -138,8 +138,8 @@ pub struct InfoFacts {
     pub maxmemory: u64,
     /// `maxmemory-policy`.
     pub maxmemory_policy: &'static str,
-    /// `master_replid`.
-    pub replid: String,
+    /// The replication state (the `# Replication` section, replication counters of `# Stats`).
+    pub replication: crate::replication::report::ReplicationFacts,
     /// Distinct channels, patterns and shard channels listened to, over every executor.
     pub pubsub: ServerCounts,
 }
@@ -189,7 +189,7 @@ pub async fn gather() -> InfoFacts {
         maxclients: settings::maxclients(),
         maxmemory: settings::maxmemory(),
         maxmemory_policy: settings::maxmemory_policy(),
-        replid: master_replid().to_string(),
+        replication: crate::replication::report::facts(),
         pubsub,
     }
 }
@@ -523,9 +523,10 @@ pub fn stats_section(f: &InfoFacts) -> String {
     field(&mut o, "instantaneous_input_repl_kbps", "0.00");
     field(&mut o, "instantaneous_output_repl_kbps", "0.00");
     field(&mut o, "rejected_connections", s.rejected_connections);
-    field(&mut o, "sync_full", 0);
-    field(&mut o, "sync_partial_ok", 0);
-    field(&mut o, "sync_partial_err", 0);
+    let (full, partial_ok, partial_err) = f.replication.sync_counters;
+    field(&mut o, "sync_full", full);
+    field(&mut o, "sync_partial_ok", partial_ok);
+    field(&mut o, "sync_partial_err", partial_err);
     field(&mut o, "expired_keys", k.expired);
     field(&mut o, "expired_stale_perc", "0.00");
     for name in [
@@ -578,19 +579,7 @@ pub fn stats_section(f: &InfoFacts) -> String {
 
 /// The `# Replication` section of a master without replicas.
 pub fn replication_section(f: &InfoFacts) -> String {
-    let mut o = String::from("# Replication\r\n");
-    field(&mut o, "role", "master");
-    field(&mut o, "connected_slaves", 0);
-    field(&mut o, "master_failover_state", "no-failover");
-    field(&mut o, "master_replid", &f.replid);
-    field(&mut o, "master_replid2", "0".repeat(40));
-    field(&mut o, "master_repl_offset", 0);
-    field(&mut o, "second_repl_offset", -1);
-    field(&mut o, "repl_backlog_active", 0);
-    field(&mut o, "repl_backlog_size", 1_048_576);
-    field(&mut o, "repl_backlog_first_byte_offset", 0);
-    field(&mut o, "repl_backlog_histlen", 0);
-    o
+    crate::replication::report::section(&f.replication)
 }
 
 /// The `# CPU` section. The "main thread" is the executor that ran this INFO.
@@ -641,7 +630,10 @@ mod tests {
         let mut f = InfoFacts {
             maxclients: 10000,
             maxmemory_policy: "noeviction",
-            replid: "ab".repeat(20),
+            replication: crate::replication::report::ReplicationFacts {
+                replid: "ab".repeat(20),
+                ..Default::default()
+            },
             ..InfoFacts::default()
         };
         f.server.port = 6379;

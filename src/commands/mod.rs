@@ -31,6 +31,7 @@ pub mod long_double;
 pub mod object;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 #[cfg(test)]
 mod session;
@@ -93,6 +94,7 @@ pub fn build_table() -> CommandTable {
     t.group("server");
     server::register(&mut t);
     persistence::register(&mut t);
+    replication::register(&mut t);
     info::register(&mut t);
     debug::register(&mut t);
     command_cmd::register(&mut t);

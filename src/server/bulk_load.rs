@@ -11,10 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::runtime::post_job;
+use bytes::Bytes;
+
 use super::shards::{key_slot, owner_of_slot, ShardId};
 use crate::rdb::{KeyEntry, Payload};
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::Entry;
+use crate::storage::keyspace::Keyspace;
 
 /// Keys per batch.
 const BATCH: usize = 512;
@@ -30,6 +33,9 @@ pub struct LoadCounts {
     pub expired: u64,
 }
 
+/// Where a shard puts one loaded key: its keyspace, DB index, key, entry. Runs on the shard.
+pub type Sink = fn(&mut Keyspace, usize, Bytes, Entry);
+
 /// Sends keys to their shards in batches. Usable from any thread.
 pub struct BulkLoader {
     shards: usize,
@@ -39,11 +45,28 @@ pub struct BulkLoader {
     batches: Vec<Vec<KeyEntry>>,
     in_flight: Arc<AtomicUsize>,
     counts: LoadCounts,
+    sink: Sink,
+}
+
+/// The default sink: the key goes into the live keyspace, replacing any key of that name.
+fn insert_live(ks: &mut Keyspace, db: usize, key: Bytes, entry: Entry) {
+    ks.dbs[db].insert(key, entry);
 }
 
 impl BulkLoader {
     /// A loader for a server of `shards` shards and `databases` DBs.
     pub fn new(shards: usize, databases: usize, keep_expired: bool) -> BulkLoader {
+        BulkLoader::with_sink(shards, databases, keep_expired, insert_live)
+    }
+
+    /// A loader whose shards hand each key to `sink` instead of their live keyspace (a replica
+    /// loads its master's dataset aside while clients still read the old one).
+    pub fn with_sink(
+        shards: usize,
+        databases: usize,
+        keep_expired: bool,
+        sink: Sink,
+    ) -> BulkLoader {
         BulkLoader {
             shards,
             databases,
@@ -51,6 +74,7 @@ impl BulkLoader {
             batches: (0..shards).map(|_| Vec::with_capacity(BATCH)).collect(),
             in_flight: Arc::new(AtomicUsize::new(0)),
             counts: LoadCounts::default(),
+            sink,
         }
     }
 
@@ -82,6 +106,7 @@ impl BulkLoader {
         }
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         let in_flight = self.in_flight.clone();
+        let sink = self.sink;
         post_job(
             shard,
             Box::new(move || {
@@ -93,7 +118,7 @@ impl BulkLoader {
                         };
                         let mut entry = Entry::new(value);
                         entry.deadline = deadline;
-                        ks.dbs[e.db as usize].insert(e.key, entry);
+                        sink(ks, e.db as usize, e.key, entry);
                     }
                 });
                 in_flight.fetch_sub(1, Ordering::AcqRel);

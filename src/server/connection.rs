@@ -174,6 +174,7 @@ pub fn unregister(client_id: u64) {
     super::blocking::unblock(client_id, None);
     super::transaction::unwatch_all(client_id);
     super::pubsub::forget_client(client_id);
+    crate::replication::serve::forget(client_id);
 }
 
 /// The open connection of `client_id` on this executor, if any.

@@ -149,6 +149,10 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
             return refuse(client, e);
         }
     }
+    // A replica refuses writes (replica-read-only) and, while a full sync loads, most commands.
+    if let Err(e) = crate::replication::gate::check(client, spec) {
+        return refuse(client, e);
+    }
     // Pub/sub mode: a RESP2 subscriber may run only the pub/sub commands, PING, QUIT and RESET;
     // the commands EXEC runs are not checked, as in Redis.
     if !client.in_exec {

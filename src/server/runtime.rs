@@ -22,6 +22,7 @@ use super::shards::ShardId;
 use super::shared::{shared, Shared};
 use super::stats::ShardStats;
 use crate::storage::clock::UnixMillis;
+use crate::storage::db::{expired_visible, set_expired_visible};
 use crate::storage::keyspace::Keyspace;
 
 /// A message from one shard to another.
@@ -89,6 +90,18 @@ pub(crate) fn this_shard() -> ShardId {
 
 pub(crate) fn with_keyspace<R>(f: impl FnOnce(&mut Keyspace) -> R) -> R {
     f(&mut local().keyspace.borrow_mut())
+}
+
+/// `with_keyspace` on behalf of a caller that sees expired keys as live or not (a replica's
+/// master link does): the target of a hop takes on its caller's view for the hop's length.
+pub(crate) fn with_keyspace_as<R>(expired_visible: bool, f: impl FnOnce(&mut Keyspace) -> R) -> R {
+    if !expired_visible {
+        return with_keyspace(f);
+    }
+    let before = set_expired_visible(true);
+    let r = with_keyspace(f);
+    set_expired_visible(before);
+    r
 }
 
 /// The time commands of the current batch see.
@@ -330,8 +343,9 @@ where
     }
     let (tx, rx) = oneshot::channel();
     let origin = l.id;
+    let visible = expired_visible();
     let job: Job = Box::new(move || {
-        let r = with_keyspace(f);
+        let r = with_keyspace_as(visible, f);
         deliver(origin, move || {
             let _ = tx.send(r);
         });
@@ -439,8 +453,9 @@ where
     }
     let (reply, rx) = oneshot::channel();
     let origin = l.id;
+    let visible = expired_visible();
     let job: Job = Box::new(move || {
-        let r = with_keyspace(f);
+        let r = with_keyspace_as(visible, f);
         deliver(origin, move || {
             let _ = reply.send(r);
         });

@@ -137,6 +137,7 @@ impl MultiShard {
             return (tx, out);
         }
         let origin = super::runtime::this_shard();
+        let visible = crate::storage::db::expired_visible();
         let mut answers = Vec::with_capacity(work.len());
         let mut jobs: Vec<(ShardId, Option<super::gate::Job>)> = Vec::with_capacity(work.len());
         for (s, f) in work {
@@ -145,7 +146,7 @@ impl MultiShard {
             jobs.push((
                 s,
                 Some(Box::new(move || {
-                    let r = super::runtime::with_keyspace(f);
+                    let r = super::runtime::with_keyspace_as(visible, f);
                     super::runtime::deliver(origin, move || {
                         let _ = tx.send(r);
                     });

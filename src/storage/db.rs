@@ -59,10 +59,34 @@ impl Entry {
         self.value.encoding_name_as(self.str_form)
     }
 
-    /// True when the entry's deadline has passed at `now`.
+    /// True when the entry's deadline has passed at `now`, unless this thread is running its
+    /// master's commands (see [`set_expired_visible`]), for which no key has expired.
     pub fn is_expired(&self, now: UnixMillis) -> bool {
-        self.deadline.is_some_and(|d| d.passed(now))
+        self.deadline.is_some_and(|d| d.passed(now)) && !expired_visible()
     }
+}
+
+thread_local! {
+    /// Set while this thread runs commands from the master link: see [`set_expired_visible`].
+    static EXPIRED_VISIBLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs commands that see expired keys as live (its master's).
+pub fn expired_visible() -> bool {
+    EXPIRED_VISIBLE.with(|v| v.get())
+}
+
+/// Makes every key whose deadline passed read as live on this thread (`true`) or not, and
+/// returns the previous setting.
+///
+/// A replica runs its master's commands this way, as Redis does for its master client: the
+/// master decided what is expired and says so with DEL, so its commands must find a key the
+/// replica's clock already considers gone (its DEL, or a write that raced the deadline). Normal
+/// clients never run with it; they see such keys as absent (replica mode, see
+/// [`Db::set_keep_expired`]). Checked only once a deadline has passed, so it costs nothing on
+/// live keys.
+pub fn set_expired_visible(visible: bool) -> bool {
+    EXPIRED_VISIBLE.with(|v| v.replace(visible))
 }
 
 /// Marks the entries that have a deadline, so the table counts them per segment and active

@@ -14,7 +14,8 @@
 //! - `raw`: a raw socket for protocol tests, which sends bytes and expects exact bytes back.
 //! - `tools`: `redis-cli` and `redis-benchmark` with a deadline.
 //! - `slots`: the Redis Cluster key slot and the shard Tessera gives a key.
-//! - `dataset`: a dataset of every type, written through commands and read back comparably.
+//! - `dataset`: a dataset of every type (`populate`), and two servers' datasets compared key by
+//!   key (TYPE, value, expiry time).
 
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
@@ -26,7 +27,9 @@ mod server;
 mod slots;
 mod tools;
 
-pub use dataset::{dataset, must, populate, Content, Dataset, KeyState, DATASET_DBS};
+pub use dataset::{
+    dataset, dataset_diff, must, populate, wait_same_dataset, Dataset, KeyState, DATASET_DBS,
+};
 pub use raw::{encode_command, show, RawConn};
 pub use reply::{
     array, bulk, bulks, double, err, info_field, info_section, int, nil, ok, run, run_args, status,

@@ -320,6 +320,22 @@ impl TestServer {
         }
     }
 
+    /// Starts the server again on the same port, in the same dir, once the previous process has
+    /// exited (after SHUTDOWN, say): a restart that loads what the server saved. Panics if the
+    /// old process is still running after 10 seconds or the new one does not start.
+    pub fn restart(&mut self) {
+        assert!(
+            self.wait_gone(START_TIMEOUT),
+            "the server on port {} did not exit",
+            self.port
+        );
+        self.stop();
+        self.launch();
+        if let Err(failure) = self.wait_ready() {
+            panic!("{}", failure.message);
+        }
+    }
+
     fn stdout_path(&self) -> PathBuf {
         self.dir
             .path()

@@ -1,0 +1,222 @@
+//! The master side: this server's own replicas, fed with its master's stream passed on byte for
+//! byte, so that a chain of replicas shares one replication id and one offset (PSYNC2).
+//!
+//! Owns: the registry of replica connections (where each lives, what it announced with
+//! REPLCONF, its last acknowledged offset) and the answer to their PSYNC. A replica connection
+//! is an ordinary client connection of the executor that accepted it; once it asked for PSYNC,
+//! what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then the stream)
+//! is appended to its output buffer by messages to that executor, in order. The decision, the
+//! snapshot and the feeding happen on the applier, between two commands of the master, so a
+//! replica's first stream byte is exactly the one after its snapshot or its backlog.
+//!
+//! Limit: Tessera does not propagate its own clients' writes yet, so only a Tessera that is itself
+//! a replica serves replicas; a master Tessera refuses PSYNC rather than let them diverge.
+
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use super::report::ReplicaLine;
+use crate::server::connection;
+use crate::server::runtime::deliver;
+use crate::server::shards::ShardId;
+
+/// What a connection said about itself with REPLCONF before its PSYNC.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Announced {
+    /// `listening-port`.
+    pub port: u16,
+    /// `ip-address`, if given.
+    pub ip: Option<String>,
+    /// `capa psync2`: it understands `+CONTINUE <replid>`.
+    pub psync2: bool,
+}
+
+/// One replica of this server.
+#[derive(Debug, Clone)]
+pub struct ReplicaConn {
+    /// Its client id.
+    pub client_id: u64,
+    /// The executor its connection lives on.
+    pub shard: ShardId,
+    /// Address shown by INFO (announced, else the peer's).
+    pub ip: String,
+    /// Its listening port.
+    pub port: u16,
+    /// Its last acknowledged offset.
+    pub ack_offset: i64,
+    /// When its last ACK arrived.
+    pub last_ack: Instant,
+}
+
+#[derive(Default)]
+struct Registry {
+    announced: HashMap<u64, Announced>,
+    replicas: Vec<ReplicaConn>,
+}
+
+fn registry() -> MutexGuard<'static, Registry> {
+    static R: OnceLock<Mutex<Registry>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(Registry::default()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+/// A replica's request for the stream (PSYNC, or the legacy SYNC).
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// Its client id.
+    pub client_id: u64,
+    /// The executor its connection lives on.
+    pub shard: ShardId,
+    /// Its peer address, for INFO.
+    pub peer_ip: String,
+    /// The history it has (`?` for none).
+    pub replid: String,
+    /// The first offset it lacks.
+    pub offset: i64,
+    /// SYNC: no `+FULLRESYNC` line, always a full sync.
+    pub legacy: bool,
+}
+
+/// Records `REPLCONF listening-port`.
+pub fn announce_port(client_id: u64, port: u16) {
+    registry().announced.entry(client_id).or_default().port = port;
+}
+
+/// Records `REPLCONF ip-address`.
+pub fn announce_ip(client_id: u64, ip: String) {
+    registry().announced.entry(client_id).or_default().ip = Some(ip);
+}
+
+/// Records `REPLCONF capa psync2`.
+pub fn announce_psync2(client_id: u64) {
+    registry().announced.entry(client_id).or_default().psync2 = true;
+}
+
+/// Records `REPLCONF ACK <offset>` from a replica (ignored from other clients, as in Redis).
+pub fn ack(client_id: u64, offset: i64) {
+    let mut r = registry();
+    if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
+        rep.ack_offset = rep.ack_offset.max(offset);
+        rep.last_ack = Instant::now();
+    }
+}
+
+/// True when `client_id` is one of this server's replicas.
+pub fn is_replica_client(client_id: u64) -> bool {
+    registry().replicas.iter().any(|x| x.client_id == client_id)
+}
+
+/// Forgets a closed connection.
+pub fn forget(client_id: u64) {
+    let mut r = registry();
+    r.announced.remove(&client_id);
+    r.replicas.retain(|x| x.client_id != client_id);
+}
+
+/// What REPLCONF told about `client_id`.
+pub fn announced(client_id: u64) -> Announced {
+    registry()
+        .announced
+        .get(&client_id)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Adds an attached replica. Runs on the applier, right before its first bytes are sent.
+pub fn register(req: &SyncRequest, ack_offset: i64) {
+    let mut r = registry();
+    let a = r.announced.get(&req.client_id).cloned().unwrap_or_default();
+    r.replicas.retain(|x| x.client_id != req.client_id);
+    r.replicas.push(ReplicaConn {
+        client_id: req.client_id,
+        shard: req.shard,
+        ip: a.ip.unwrap_or_else(|| req.peer_ip.clone()),
+        port: a.port,
+        ack_offset,
+        last_ack: Instant::now(),
+    });
+}
+
+/// Appends `bytes` to the output of replica connection `client_id` on `shard`, closing it if it
+/// fell too far behind (`client-output-buffer-limit replica`'s hard limit).
+pub fn send_to(shard: ShardId, client_id: u64, bytes: Bytes) {
+    let limit = hard_limit();
+    deliver(shard, move || {
+        let Some(conn) = connection::find(client_id) else {
+            return;
+        };
+        let mut c = conn.borrow_mut();
+        if c.client.close_after_reply {
+            return;
+        }
+        if limit > 0 && (c.out.len() + bytes.len()) as u64 > limit {
+            tracing::warn!(
+                client = client_id,
+                "Client scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+            drop(c);
+            connection::kill(client_id);
+            return;
+        }
+        c.out.extend_from_slice(&bytes);
+        connection::schedule_flush(c.token);
+    });
+}
+
+fn hard_limit() -> u64 {
+    crate::server::shared::shared()
+        .config
+        .read()
+        .map(|c| c.client_output_buffer_limits()[1].hard_bytes)
+        .unwrap_or(256 << 20)
+}
+
+/// Passes stream bytes on to every replica. Runs on the applier.
+pub fn feed(bytes: &[u8]) {
+    let targets: Vec<(ShardId, u64)> = registry()
+        .replicas
+        .iter()
+        .map(|x| (x.shard, x.client_id))
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let bytes = Bytes::copy_from_slice(bytes);
+    for (shard, id) in targets {
+        send_to(shard, id, bytes.clone());
+    }
+}
+
+/// Closes every replica connection (after a full sync or a promotion changed the history: they
+/// reconnect and ask again).
+pub fn disconnect_all() {
+    let gone = std::mem::take(&mut registry().replicas);
+    for x in gone {
+        tracing::info!(
+            "Connection with replica {}:{} lost: closed to resynchronize",
+            x.ip,
+            x.port
+        );
+        deliver(x.shard, move || {
+            connection::kill(x.client_id);
+        });
+    }
+}
+
+/// This server's replicas, in attach order, as INFO shows them.
+pub fn replica_lines() -> Vec<ReplicaLine> {
+    registry()
+        .replicas
+        .iter()
+        .map(|x| ReplicaLine {
+            ip: x.ip.clone(),
+            port: x.port,
+            state: "online",
+            offset: x.ack_offset,
+            lag: x.last_ack.elapsed().as_secs() as i64,
+        })
+        .collect()
+}

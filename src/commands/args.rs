@@ -124,22 +124,40 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
     if b.is_empty() || b.len() > 5000 {
         return None;
     }
+    // The common case, a plain integer of up to 15 digits, is exact as an f64 and needs no
+    // general parser.
+    let (negative, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
+        let n = digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')) as f64;
+        return Some(if negative { -n } else { n });
+    }
     if b[0].is_ascii_whitespace() || b[b.len() - 1].is_ascii_whitespace() {
         return None;
     }
-    let s = std::str::from_utf8(b).ok()?;
-    let v: f64 = match s.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => {
-            // Rust accepts "nan", "inf" spellings handled above, and forms strtold rejects such as
-            // "1_0"; it rejects hex floats, which strtold accepts but Redis users never send.
-            if s.contains(|c: char| c == '_' || c.is_ascii_alphabetic() && c != 'e' && c != 'E') {
-                return None;
-            }
-            s.parse().ok()?
-        }
-    };
+    let unsigned = b
+        .strip_prefix(b"+")
+        .or_else(|| b.strip_prefix(b"-"))
+        .unwrap_or(b);
+    if unsigned.eq_ignore_ascii_case(b"inf") || unsigned.eq_ignore_ascii_case(b"infinity") {
+        return Some(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    // Rust's parser accepts "nan", "inf" spellings handled above, and forms strtold rejects
+    // such as "1_0"; it rejects hex floats, which strtold accepts but Redis users never send.
+    if b.iter()
+        .any(|&c| c == b'_' || c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+    {
+        return None;
+    }
+    let v: f64 = std::str::from_utf8(b).ok()?.parse().ok()?;
     (!v.is_nan()).then_some(v)
 }
 
@@ -210,5 +228,16 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"abc"), None);
+        assert_eq!(parse_f64(b"42"), Some(42.0));
+        assert!(parse_f64(b"-0").is_some_and(|v| v == 0.0 && v.is_sign_negative()));
+        assert_eq!(parse_f64(b"+7"), Some(7.0));
+        assert_eq!(parse_f64(b"+Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"--inf"), None);
+        assert_eq!(parse_f64(b"-"), None);
+        assert_eq!(parse_f64(b"1_0"), None);
+        assert_eq!(
+            parse_f64(b"12345678901234567890"),
+            Some(12345678901234567890.0)
+        );
     }
 }

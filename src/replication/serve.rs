@@ -1,16 +1,14 @@
-//! The master side: this server's own replicas, fed with its master's stream passed on byte for
-//! byte, so that a chain of replicas shares one replication id and one offset (PSYNC2).
+//! The master side: this server's own replicas, whether it is a master (its own writes, see
+//! `propagate`) or itself a replica (its master's stream passed on byte for byte, so that a
+//! chain of replicas shares one replication id and one offset, PSYNC2).
 //!
 //! Owns: the registry of replica connections (where each lives, what it announced with
-//! REPLCONF, its last acknowledged offset) and the answer to their PSYNC. A replica connection
-//! is an ordinary client connection of the executor that accepted it; once it asked for PSYNC,
-//! what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then the stream)
-//! is appended to its output buffer by messages to that executor, in order. The decision, the
-//! snapshot and the feeding happen on the applier, between two commands of the master, so a
-//! replica's first stream byte is exactly the one after its snapshot or its backlog.
-//!
-//! Limit: Tessera does not propagate its own clients' writes yet, so only a Tessera that is itself
-//! a replica serves replicas; a master Tessera refuses PSYNC rather than let them diverge.
+//! REPLCONF, its last acknowledged offset), for INFO, ROLE and CLIENT KILL. A replica
+//! connection is an ordinary client connection of the executor that accepted it; once it asked
+//! for PSYNC, what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then
+//! the stream) goes through its buffer in `outputs`. The answer to PSYNC itself is the
+//! applier's (`applier::serve`), which takes it between two commands of its master, or, on a
+//! master, while every shard is held.
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -111,9 +109,21 @@ pub fn is_replica_client(client_id: u64) -> bool {
 
 /// Forgets a closed connection.
 pub fn forget(client_id: u64) {
-    let mut r = registry();
-    r.announced.remove(&client_id);
-    r.replicas.retain(|x| x.client_id != client_id);
+    let was_replica = {
+        let mut r = registry();
+        r.announced.remove(&client_id);
+        let before = r.replicas.len();
+        r.replicas.retain(|x| x.client_id != client_id);
+        r.replicas.len() != before
+    };
+    if was_replica {
+        super::state::state().outputs.remove(client_id);
+    }
+}
+
+/// Number of attached replicas.
+pub fn replica_count() -> usize {
+    registry().replicas.len()
 }
 
 /// What REPLCONF told about `client_id`.
@@ -140,60 +150,24 @@ pub fn register(req: &SyncRequest, ack_offset: i64) {
     });
 }
 
-/// Appends `bytes` to the output of replica connection `client_id` on `shard`, closing it if it
-/// fell too far behind (`client-output-buffer-limit replica`'s hard limit).
+/// Sends `bytes` (an error line: the connection is not a replica yet) to connection
+/// `client_id` on `shard`.
 pub fn send_to(shard: ShardId, client_id: u64, bytes: Bytes) {
-    let limit = hard_limit();
     deliver(shard, move || {
         let Some(conn) = connection::find(client_id) else {
             return;
         };
         let mut c = conn.borrow_mut();
-        if c.client.close_after_reply {
-            return;
-        }
-        if limit > 0 && (c.out.len() + bytes.len()) as u64 > limit {
-            tracing::warn!(
-                client = client_id,
-                "Client scheduled to be closed ASAP for overcoming of output buffer limits."
-            );
-            drop(c);
-            connection::kill(client_id);
-            return;
-        }
         c.out.extend_from_slice(&bytes);
         connection::schedule_flush(c.token);
     });
 }
 
-fn hard_limit() -> u64 {
-    crate::server::shared::shared()
-        .config
-        .read()
-        .map(|c| c.client_output_buffer_limits()[1].hard_bytes)
-        .unwrap_or(256 << 20)
-}
-
-/// Passes stream bytes on to every replica. Runs on the applier.
-pub fn feed(bytes: &[u8]) {
-    let targets: Vec<(ShardId, u64)> = registry()
-        .replicas
-        .iter()
-        .map(|x| (x.shard, x.client_id))
-        .collect();
-    if targets.is_empty() {
-        return;
-    }
-    let bytes = Bytes::copy_from_slice(bytes);
-    for (shard, id) in targets {
-        send_to(shard, id, bytes.clone());
-    }
-}
-
 /// Closes every replica connection (after a full sync or a promotion changed the history: they
-/// reconnect and ask again).
+/// reconnect and ask again). Takes the state mutex: never call with it held.
 pub fn disconnect_all() {
     let gone = std::mem::take(&mut registry().replicas);
+    super::state::state().outputs.clear();
     for x in gone {
         tracing::info!(
             "Connection with replica {}:{} lost: closed to resynchronize",

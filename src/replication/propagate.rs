@@ -2,21 +2,32 @@
 //! belongs to, then appended to the replication stream (`master_stream`).
 //!
 //! Owns: the switch (`active`), on while this server is a master with a backlog (from the first
-//! replica on, as in Redis; off on a replica, whose stream is its master's); the units being
-//! gathered; the rules below. Costs one relaxed atomic load per write while off.
+//! replica on, as in Redis; off on a replica, whose stream is its master's); each shard's slice
+//! of the stream not yet merged; the units being gathered; the rules below. Costs one relaxed
+//! atomic load per write while off.
 //!
 //! Where a record goes, decided where the command ran:
-//! 1. While an EXEC runs inline on this shard (no lock needed), into that EXEC's local unit.
+//! 1. While an EXEC runs inline on this shard (no lock needed), into that EXEC's local unit,
+//!    which goes into this shard's slice as one MULTI/EXEC when the EXEC ends.
 //! 2. While a multi-shard transaction holds this shard, into that transaction's unit: a
 //!    multi-key command spread over shards, an EXEC over several shards, a command that moves
-//!    a value between shards. The unit is appended when the transaction releases its locks,
-//!    before any shard it held runs anything else (`unit_done`, from the release itself).
-//! 3. Otherwise straight into the stream, from inside the command's turn on its shard.
+//!    a value between shards. The unit is appended to the stream when the transaction
+//!    releases its locks, before any shard it held runs anything else (`unit_done`, from the
+//!    release itself).
+//! 3. Otherwise into this shard's slice: the commands it ran this turn, encoded, in order.
+//!
+//! A shard's slice is merged into the stream (one critical section for the whole slice) at the
+//! end of each turn of its network driver, and before the shard is locked by a multi-shard
+//! transaction (`flush_shard`, from the lock's grant): so a key's writes reach the stream in
+//! the order they ran (a key lives on one shard; a transaction's writes to it follow the ones
+//! in the slice, and precede any made after the release), a snapshot's barrier (every shard
+//! locked) sees every earlier write in the stream, and the shared stream is touched once per
+//! turn instead of once per write. Writes to different shards may reach the stream in another
+//! order than they ran; no replica can tell, except by reading two keys of different shards
+//! between two of their writes.
 //!
 //! A unit of one command is appended as that command; a larger one is wrapped in MULTI/EXEC,
-//! so replicas apply it atomically. Per key, the stream's order is the order of execution: a
-//! key's commands run on its shard one after the other, and each appends before the next
-//! runs (or, inside a transaction, before the transaction releases the key's shard).
+//! so replicas apply it atomically.
 //!
 //! What is recorded, after Redis: a command that changed the dataset sends its own argv unless
 //! its handler recorded another form (`Propagation::Replace`: absolute expiries, INCRBYFLOAT as
@@ -31,7 +42,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use super::master_stream::{self, Record};
+use super::master_stream::{self, Record, Slice};
 use crate::commands::propagation::Propagation;
 use crate::server::gate::TxId;
 use crate::server::runtime::{ambient_tx, gate_holder};
@@ -41,6 +52,8 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 thread_local! {
     /// The unit of the EXEC running inline on this shard, if any.
     static LOCAL_UNIT: RefCell<Option<Vec<Record>>> = const { RefCell::new(None) };
+    /// This shard's writes of the current turn, not merged into the stream yet.
+    static SLICE: RefCell<Slice> = RefCell::new(Slice::default());
 }
 
 fn units() -> MutexGuard<'static, HashMap<TxId, Vec<Record>>> {
@@ -68,6 +81,30 @@ pub(crate) fn set_active(on: bool) {
         LOCAL_UNIT.with(|u| u.borrow_mut().take());
     }
     ACTIVE.store(on, Ordering::SeqCst);
+}
+
+/// Merges this shard's slice into the stream. Called by the network driver at the end of each
+/// turn, and by the multi-shard lock before it is granted here. Cheap when the slice is empty.
+#[inline]
+pub fn flush_shard() {
+    if !active() {
+        return;
+    }
+    let slice = SLICE.with(|s| {
+        let mut s = s.borrow_mut();
+        (!s.is_empty()).then(|| std::mem::take(&mut *s))
+    });
+    if let Some(mut slice) = slice {
+        master_stream::append_slice(&slice);
+        slice.clear();
+        // Keep the buffer's capacity for the next turn.
+        SLICE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.is_empty() {
+                *s = slice;
+            }
+        });
+    }
 }
 
 /// A command ran on this shard in DB `db` and changed the dataset: sends what its record says
@@ -114,7 +151,7 @@ pub fn from_coordinator(db: usize, argv: &[Bytes]) {
     }
     match ambient_tx() {
         Some(tx) => in_unit(tx, db, argv.to_vec()),
-        None => master_stream::append_command(db, argv),
+        None => SLICE.with(|s| s.borrow_mut().push(db, argv)),
     }
 }
 
@@ -135,6 +172,7 @@ pub fn unit_done(tx: TxId) {
     }
     let unit = units().remove(&tx);
     if let Some(records) = unit {
+        flush_shard();
         master_stream::append_unit(&records);
     }
 }
@@ -147,12 +185,12 @@ pub fn begin_local_unit() {
     }
 }
 
-/// The inline EXEC is done: its unit goes to the stream.
+/// The inline EXEC is done: its unit goes into this shard's slice.
 pub fn end_local_unit() {
     let unit = LOCAL_UNIT.with(|u| u.borrow_mut().take());
     if let Some(records) = unit {
         if active() {
-            master_stream::append_unit(&records);
+            SLICE.with(|s| s.borrow_mut().push_unit(&records));
         }
     }
 }
@@ -180,6 +218,11 @@ fn emit<A: AsRef<[Bytes]>>(db: usize, cmds: &[A]) {
                 db,
                 argv: a.as_ref().to_vec(),
             })),
-        None => master_stream::append_commands(db, cmds),
+        None => SLICE.with(|s| {
+            let mut s = s.borrow_mut();
+            for argv in cmds {
+                s.push(db, argv.as_ref());
+            }
+        }),
     }
 }

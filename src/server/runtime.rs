@@ -281,6 +281,8 @@ pub(crate) fn deliver_later(shard: ShardId, f: impl FnOnce() + Send + 'static) {
 }
 
 fn grant(w: LockWaiter) {
+    // This shard's writes so far reach the replication stream before any of the transaction's.
+    crate::replication::propagate::flush_shard();
     if let Some(job) = w.on_grant {
         job();
     }

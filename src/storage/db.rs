@@ -140,12 +140,13 @@ pub struct ExpireStep {
 }
 
 impl Db {
-    /// An empty database.
+    /// An empty database numbered 0 (for tests and tools; a keyspace numbers its own with
+    /// [`Db::with_index`]).
     pub fn new() -> Db {
         Db::default()
     }
 
-    /// An empty database numbered `index`.
+    /// An empty database numbered `index`: the number the expiry listener is given.
     pub fn with_index(index: usize) -> Db {
         Db {
             index,

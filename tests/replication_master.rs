@@ -8,6 +8,8 @@
 //! - A chain stock master → Tessera → replica, then `REPLICAOF NO ONE` in the middle: the end
 //!   continues from the promoted Tessera with a partial resync (PSYNC2), takes its new
 //!   replication id, and gets its writes.
+//! - A failover: the stock replica is promoted and the Tessera master follows it, continuing
+//!   with a partial resync (the offsets of both sides agree byte for byte).
 
 mod common;
 
@@ -272,4 +274,34 @@ fn a_stock_sub_replica_continues_after_its_parent_is_promoted() {
 #[test]
 fn a_tessera_sub_replica_continues_after_its_parent_is_promoted() {
     a_promoted_parent_keeps_its_sub_replica(start_tessera());
+}
+
+#[test]
+fn a_failed_over_master_follows_its_former_replica_with_a_partial_resync() {
+    // No ping from the master while the roles change: it would move its offset past the
+    // replica's.
+    let master = TestServer::builder()
+        .threads(2)
+        .args(&["--repl-ping-replica-period", "60"])
+        .start();
+    let replica = TestServer::redis_builder().start();
+    let mut m = master.client();
+    populate(&mut m);
+    follow(&replica, &master);
+    random_writes(master.port(), 900, 300);
+    wait_same_dataset(&master, &replica, CATCH_UP);
+
+    // The replica takes over; the old master follows it and keeps its data: same history.
+    let mut r = replica.client();
+    assert_eq!(run(&mut r, "REPLICAOF NO ONE"), ok());
+    follow(&master, &replica);
+    wait_same_dataset(&replica, &master, CATCH_UP);
+    assert_eq!(info(&mut r, "stats", "sync_partial_ok"), "1");
+    assert_eq!(info(&mut r, "stats", "sync_full"), "0");
+    random_writes(replica.port(), 901, 300);
+    wait_same_dataset(&replica, &master, CATCH_UP);
+    assert_eq!(
+        info(&mut m, "replication", "master_replid"),
+        info(&mut r, "replication", "master_replid")
+    );
 }

@@ -411,6 +411,7 @@ impl Applier {
             );
         }
         tracing::info!("Full resync requested by replica {who}");
+        serve::register(&req, 0, "wait_bgsave");
         let relayed_db = self.conn.as_ref().map_or(0, |c| c.borrow().client.db);
         let tx = MultiShard::lock_all().await;
         let (replid, offset, stream_db) = {
@@ -461,7 +462,9 @@ impl Applier {
         }
         out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
         out.extend_from_slice(&rdb);
-        serve::register(&req, offset);
+        // A replica of the legacy SYNC never acknowledges: it is online once it has the image.
+        let sent = if req.legacy { "online" } else { "send_bulk" };
+        serve::register(&req, offset, sent);
         let wakes = state().outputs.start(req.client_id, out, rdb.len());
         wakes.post();
     }
@@ -502,7 +505,7 @@ impl Applier {
             s.outputs.open(req.client_id, req.shard);
             s.outputs.start(req.client_id, out, 0)
         };
-        serve::register(req, req.offset - 1);
+        serve::register(req, req.offset - 1, "online");
         wakes.post();
         true
     }

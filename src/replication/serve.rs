@@ -46,6 +46,9 @@ pub struct ReplicaConn {
     pub ack_offset: i64,
     /// When its last ACK arrived.
     pub last_ack: Instant,
+    /// As INFO names it: `wait_bgsave` while its dataset image is written, `send_bulk` until
+    /// its first ACK after the image, then `online`.
+    pub state: &'static str,
 }
 
 #[derive(Default)]
@@ -99,6 +102,10 @@ pub fn ack(client_id: u64, offset: i64) {
     if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
         rep.ack_offset = rep.ack_offset.max(offset);
         rep.last_ack = Instant::now();
+        // An ACK after the dataset means the replica loaded it.
+        if rep.state == "send_bulk" {
+            rep.state = "online";
+        }
     }
 }
 
@@ -135,8 +142,9 @@ pub fn announced(client_id: u64) -> Announced {
         .unwrap_or_default()
 }
 
-/// Adds an attached replica. Runs on the applier, right before its first bytes are sent.
-pub fn register(req: &SyncRequest, ack_offset: i64) {
+/// Adds an attached replica, or updates it, in `state` (see [`ReplicaConn::state`]). Runs on
+/// the applier.
+pub fn register(req: &SyncRequest, ack_offset: i64, state: &'static str) {
     let mut r = registry();
     let a = r.announced.get(&req.client_id).cloned().unwrap_or_default();
     r.replicas.retain(|x| x.client_id != req.client_id);
@@ -147,6 +155,7 @@ pub fn register(req: &SyncRequest, ack_offset: i64) {
         port: a.port,
         ack_offset,
         last_ack: Instant::now(),
+        state,
     });
 }
 
@@ -188,7 +197,7 @@ pub fn replica_lines() -> Vec<ReplicaLine> {
         .map(|x| ReplicaLine {
             ip: x.ip.clone(),
             port: x.port,
-            state: "online",
+            state: x.state,
             offset: x.ack_offset,
             lag: x.last_ack.elapsed().as_secs() as i64,
         })

@@ -123,6 +123,8 @@ fn replconf(cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
             b"capa" => {
                 if val.eq_ignore_ascii_case(b"psync2") {
                     serve::announce_psync2(id);
+                } else if val.eq_ignore_ascii_case(b"eof") {
+                    serve::announce_eof(id);
                 }
             }
             b"ack" => {

@@ -23,7 +23,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::backlog::Backlog;
-use super::dataset_rdb::dataset_rdb;
 use super::framing::StreamCommand;
 use super::gate;
 use super::inbox::{inbox, Answer, Control, Event, NextEvents};
@@ -410,63 +409,8 @@ impl Applier {
                 req.offset
             );
         }
-        tracing::info!("Full resync requested by replica {who}");
-        serve::register(&req, 0, "wait_bgsave");
         let relayed_db = self.conn.as_ref().map_or(0, |c| c.borrow().client.db);
-        let tx = MultiShard::lock_all().await;
-        let (replid, offset, stream_db) = {
-            let mut s = state();
-            s.counters.full += 1;
-            let stream_db = if replica {
-                relayed_db
-            } else {
-                if s.backlog.is_none() {
-                    // A backlog made from scratch starts a history of its own, as in Redis.
-                    s.replid = super::state::random_replid();
-                    s.replid2 = super::state::NO_REPLID.to_string();
-                    s.second_offset = -1;
-                    let off = s.offset;
-                    s.backlog = Some(Backlog::new(backlog_size(), off));
-                    tracing::info!(
-                        "Replication backlog created, my new replication IDs are '{}' and '{}'",
-                        s.replid,
-                        s.replid2
-                    );
-                }
-                // The replica's stream starts with a SELECT.
-                s.own_stream_db.take().unwrap_or(0)
-            };
-            s.outputs.open(req.client_id, req.shard);
-            (s.replid.clone(), s.offset, stream_db)
-        };
-        if !replica {
-            propagate::set_active(true);
-        }
-        let rdb = dataset_rdb(&tx, stream_db, &replid, offset).await;
-        drop(tx);
-        let Some(rdb) = rdb else {
-            tracing::warn!("could not write the dataset for replica {who}");
-            state().outputs.remove(req.client_id);
-            deliver(req.shard, move || {
-                connection::kill(req.client_id);
-            });
-            return;
-        };
-        tracing::info!(
-            bytes = rdb.len(),
-            "Synchronization with replica {who}: sending the dataset at offset {offset}"
-        );
-        let mut out = Vec::with_capacity(rdb.len() + 80);
-        if !req.legacy {
-            out.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
-        }
-        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-        out.extend_from_slice(&rdb);
-        // A replica of the legacy SYNC never acknowledges: it is online once it has the image.
-        let sent = if req.legacy { "online" } else { "send_bulk" };
-        serve::register(&req, offset, sent);
-        let wakes = state().outputs.start(req.client_id, out, rdb.len());
-        wakes.post();
+        super::full_resync::serve(&req, relayed_db, &who).await;
     }
 
     /// Accepts `req` as a partial resync when its history is ours and the backlog holds what it

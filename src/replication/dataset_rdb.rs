@@ -4,8 +4,8 @@
 //! through the transaction's hops, each shard adding its own keys of every DB), so the image is
 //! one consistent moment: the caller takes the replication offset in the same transaction. The
 //! RDB format allows a DB's keys in several SELECTDB runs, so shards need not merge their keys.
-//! The image is built in memory while the shards wait. A stop-gap until the snapshot module (a
-//! forked child writing while the shards go on) can feed replicas.
+//! The image is built in memory while the shards wait: the fallback of `full_resync` when no
+//! snapshot child can be forked, or the replica needs a sized payload.
 
 use crate::rdb::{AuxFields, RdbWriter, WriteOptions};
 use crate::server::shards::MultiShard;

@@ -19,6 +19,7 @@ pub mod backlog;
 pub mod control;
 pub mod dataset_rdb;
 pub mod framing;
+pub mod full_resync;
 pub mod full_sync;
 pub mod gate;
 pub mod handshake;

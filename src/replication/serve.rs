@@ -29,6 +29,8 @@ pub struct Announced {
     pub ip: Option<String>,
     /// `capa psync2`: it understands `+CONTINUE <replid>`.
     pub psync2: bool,
+    /// `capa eof`: it reads a dataset sent in the `$EOF:<mark>` form.
+    pub eof: bool,
 }
 
 /// One replica of this server.
@@ -49,6 +51,8 @@ pub struct ReplicaConn {
     /// As INFO names it: `wait_bgsave` while its dataset image is written, `send_bulk` until
     /// its first ACK after the image, then `online`.
     pub state: &'static str,
+    /// The stream waits for its first ACK (after an `$EOF:` image of this many bytes).
+    pub awaiting_ack: Option<usize>,
 }
 
 #[derive(Default)]
@@ -96,16 +100,46 @@ pub fn announce_psync2(client_id: u64) {
     registry().announced.entry(client_id).or_default().psync2 = true;
 }
 
+/// Records `REPLCONF capa eof`.
+pub fn announce_eof(client_id: u64) {
+    registry().announced.entry(client_id).or_default().eof = true;
+}
+
 /// Records `REPLCONF ACK <offset>` from a replica (ignored from other clients, as in Redis).
+/// The first one after an `$EOF:` image lets the stream go.
 pub fn ack(client_id: u64, offset: i64) {
-    let mut r = registry();
-    if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
+    let release = {
+        let mut r = registry();
+        let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) else {
+            return;
+        };
         rep.ack_offset = rep.ack_offset.max(offset);
         rep.last_ack = Instant::now();
         // An ACK after the dataset means the replica loaded it.
         if rep.state == "send_bulk" {
             rep.state = "online";
         }
+        if rep.state == "online" {
+            rep.awaiting_ack.take()
+        } else {
+            None
+        }
+    };
+    if let Some(allowance) = release {
+        let wakes = super::state::state()
+            .outputs
+            .start(client_id, Vec::new(), allowance);
+        wakes.post();
+    }
+}
+
+/// The whole `$EOF:` image (`bytes` long) went to replica `client_id`: it is `send_bulk` until
+/// its first ACK, which lets the stream go.
+pub fn image_sent(client_id: u64, bytes: usize) {
+    let mut r = registry();
+    if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
+        rep.state = "send_bulk";
+        rep.awaiting_ack = Some(bytes);
     }
 }
 
@@ -156,6 +190,7 @@ pub fn register(req: &SyncRequest, ack_offset: i64, state: &'static str) {
         ack_offset,
         last_ack: Instant::now(),
         state,
+        awaiting_ack: None,
     });
 }
 

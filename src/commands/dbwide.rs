@@ -329,7 +329,7 @@ pub(crate) fn flush_shard(ks: &mut Keyspace, db: Option<usize>) -> u64 {
 /// Deletes every key of the selected DB on every shard, atomically. Always propagated, even when
 /// the DB was empty.
 fn flushdb(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
-    Box::pin(flush(argv, Some(cx.db)))
+    Box::pin(flush(argv, Some(cx.db), cx.db))
 }
 
 /// FLUSHALL [ASYNC | SYNC]
@@ -337,17 +337,18 @@ fn flushdb(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 /// Deletes every key of every DB on every shard, atomically. Always propagated, even when the
 /// dataset was empty. As in Redis, a running snapshot child is killed and, with save points
 /// configured, the empty dataset is saved before the shards are released.
-fn flushall(_cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
-    Box::pin(flush(argv, None))
+fn flushall(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
+    Box::pin(flush(argv, None, cx.db))
 }
 
-/// Serves FLUSHDB (`db` is the selected DB) and FLUSHALL (`db` is `None`). ASYNC is accepted and
-/// frees like SYNC: each shard frees its own keys inline while every shard is held, so no client
-/// sees a half-flushed dataset.
-async fn flush(argv: Vec<Bytes>, db: Option<usize>) -> CmdResult {
+/// Serves FLUSHDB (`db` is the selected DB) and FLUSHALL (`db` is `None`); `selected` is the
+/// caller's DB. ASYNC is accepted and frees like SYNC: each shard frees its own keys inline
+/// while every shard is held, so no client sees a half-flushed dataset. Propagated as sent.
+async fn flush(argv: Vec<Bytes>, db: Option<usize>, selected: usize) -> CmdResult {
     let _mode = parse_flush_mode(&argv)?;
     let tx = MultiShard::lock_all().await;
     tx.run_each(move |ks| flush_shard(ks, db)).await;
+    tx.propagate(db.unwrap_or(selected), argv);
     if db.is_none() {
         crate::persistence::after_flushall(&tx).await;
     }

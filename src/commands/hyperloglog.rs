@@ -251,10 +251,15 @@ fn pfmerge_spread(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult> {
         let values = read_all(&tx, db, now, &argv[1..]).await;
         let (max, dense) = union(values)?;
         let dest = argv[1].clone();
-        tx.run(owner_of(&dest), move |ks| {
-            with_shard_ctx(ks, db, now, |cx| store_union(cx, &dest, &max, dense))
-        })
-        .await
+        let r = tx
+            .run(owner_of(&dest), move |ks| {
+                with_shard_ctx(ks, db, now, |cx| store_union(cx, &dest, &max, dense))
+            })
+            .await;
+        if r.is_ok() {
+            tx.propagate(db, argv);
+        }
+        r
     })
 }
 

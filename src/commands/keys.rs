@@ -58,9 +58,11 @@ pub(crate) fn parse_db_index(arg: &[u8], databases: usize) -> Result<usize, CmdE
         .ok_or(CmdError::DbIndexOutOfRange)
 }
 
-/// Runs `f` with a `ShardCtx` over `ks`, for the closures of a cross-shard command: lookups there
-/// get the same lazy expiry and statistics as on the single-shard path. What `f` records for
-/// propagation is dropped: the caller propagates the command as a whole.
+/// Runs `f` with a `ShardCtx` over `ks`, for the closures of a command that routes itself:
+/// lookups there get the same lazy expiry and statistics as on the single-shard path. Only what
+/// `f` records explicitly (`cx.out.replace`) goes to replicas, from here; the piece has no argv
+/// of its own, so a command whose pieces record nothing sends itself as a whole from its
+/// coordinator (`MultiShard::propagate`).
 pub(crate) fn with_shard_ctx<R>(
     ks: &mut Keyspace,
     db: usize,
@@ -70,6 +72,7 @@ pub(crate) fn with_shard_ctx<R>(
     let dirty = ks.stats.dirty;
     let mut out = Propagation::default();
     let r = f(&mut ShardCtx::new(ks, db, now, &mut out));
+    crate::replication::propagate::recorded(db, &out);
     // Which keys `f` changed is not known here; watchers and waiters of the DB take it that
     // any of theirs may have.
     crate::server::key_events::after_command(
@@ -284,6 +287,7 @@ async fn rename_across(cx: AsyncCtx, argv: Vec<Bytes>, nx: bool) -> CmdResult {
         with_shard_ctx(ks, db, now, |cx| put_entry(cx, dst, entry))
     })
     .await;
+    tx.propagate(db, argv);
     Ok(renamed(nx))
 }
 
@@ -377,6 +381,7 @@ async fn copy_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
     let dst = argv[2].clone();
     let tx = MultiShard::lock(vec![from, to]).await;
 
+    let whole = argv.clone();
     let (req, entry) = tx
         .run(from, move |ks| {
             let req = CopyArgs::parse(&argv, db, ks.dbs.len())?;
@@ -392,6 +397,9 @@ async fn copy_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
             with_shard_ctx(ks, db, now, |cx| copy_put(cx, req, dst, entry))
         })
         .await;
+    if copied {
+        tx.propagate(db, whole);
+    }
     Ok(Reply::Int(copied as i64))
 }
 

@@ -14,14 +14,26 @@ use super::ctx::AsyncCtx;
 use super::keys::with_shard_ctx;
 use super::lists::{delete_if_empty, fill, write_list};
 use super::lists_move::{
-    move_across, move_generic, move_push_dest, mpop_keys, mpop_reply, parse_lmove, LmpopArgs,
+    lmove_argv, move_across, move_generic, move_push_dest, mpop_keys, mpop_reply, parse_lmove,
+    LmpopArgs,
 };
+use super::propagation::Propagation;
 use super::table::CmdResult;
 use crate::protocol::reply::Reply;
 use crate::server::blocking::Served;
 use crate::server::shards::{hop, owner_of};
 use crate::storage::clock::UnixMillis;
 use crate::storage::list::End;
+
+/// LPOP or RPOP, for popping at `end`.
+fn pop_verb(end: End) -> Bytes {
+    Bytes::from_static(if end == End::Head { b"LPOP" } else { b"RPOP" })
+}
+
+/// LPUSH or RPUSH, for pushing at `end`.
+fn push_verb(end: End) -> Bytes {
+    Bytes::from_static(if end == End::Head { b"LPUSH" } else { b"RPUSH" })
+}
 
 fn served(reply: Reply) -> Served {
     Served {
@@ -53,6 +65,8 @@ async fn bpop(cx: AsyncCtx, argv: Vec<Bytes>, end: End) -> CmdResult {
         let item = list.pop(end, fill()).expect("stored lists are not empty");
         delete_if_empty(cx, key);
         cx.dirty(1);
+        // Replicated as the pop it was, as Redis sends a served BLPOP.
+        cx.out.replace(vec![pop_verb(end), key.clone()]);
         Ok(Some(served(Reply::Array(vec![
             Reply::Bulk(key.clone()),
             Reply::Bulk(item),
@@ -123,7 +137,12 @@ async fn bmove(
     if owner_of(&src) == dst_shard {
         let try_key: TryKey = Arc::new(move |cx, key| {
             let r = move_generic(cx, key, &dst, from, to)?;
-            Ok((r != Reply::Nil).then(|| Served {
+            if r == Reply::Nil {
+                return Ok(None);
+            }
+            // Replicated as the LMOVE it was, whatever the blocking form.
+            *cx.out = Propagation::Replace(vec![lmove_argv(key, &dst, from, to)]);
+            Ok(Some(Served {
                 reply: Ok(r),
                 wrote: Some(dst.clone()),
                 carry: None,
@@ -146,6 +165,9 @@ async fn bmove(
         let item = list.pop(from, fill()).expect("stored lists are not empty");
         delete_if_empty(cx, key);
         cx.dirty(1);
+        // The element is in flight between the two shards: replicas pop it here, and push it
+        // there when it lands.
+        cx.out.replace(vec![pop_verb(from), key.clone()]);
         Ok(Some(Served {
             reply: Ok(Reply::Bulk(item.clone())),
             wrote: None,
@@ -162,6 +184,10 @@ async fn bmove(
             let r = with_shard_ctx(ks, db, UnixMillis::now(), |cx| {
                 let r = move_push_dest(cx, &dst, &item, to);
                 cx.dirty(1);
+                if r.is_ok() {
+                    cx.out
+                        .replace(vec![push_verb(to), dst.clone(), item.clone()]);
+                }
                 r
             });
             crate::server::key_events::after_command(

@@ -152,7 +152,21 @@ pub(super) async fn move_across(cx: AsyncCtx, argv: Vec<Bytes>, from: End, to: E
         with_shard_ctx(ks, db, now, |cx| move_pop_source(cx, &src, from))
     })
     .await;
+    tx.propagate(db, lmove_argv(&argv[1], &argv[2], from, to));
     Ok(Reply::Bulk(value))
+}
+
+/// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`: how every move between two lists is
+/// replicated (RPOPLPUSH, BLMOVE and BRPOPLPUSH included, as Redis sends the blocking ones).
+pub(super) fn lmove_argv(src: &Bytes, dst: &Bytes, from: End, to: End) -> Vec<Bytes> {
+    let side = |e: End| Bytes::from_static(if e == End::Head { b"LEFT" } else { b"RIGHT" });
+    vec![
+        Bytes::from_static(b"LMOVE"),
+        src.clone(),
+        dst.clone(),
+        side(from),
+        side(to),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -188,24 +188,24 @@ fn sunsubscribe(cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
 ///
 /// The number of receivers on every executor: each subscriber of the channel, plus each
 /// (connection, pattern) pair whose pattern matches it.
-fn publish(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
-    publish_generic(Kind::Channel, args)
+fn publish(cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
+    publish_generic(cx, Kind::Channel, args)
 }
 
 /// SPUBLISH shardchannel message
 ///
 /// The number of subscribers of the shard channel; patterns never match shard channels.
-fn spublish(_cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
-    publish_generic(Kind::ShardChannel, args)
+fn spublish(cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
+    publish_generic(cx, Kind::ShardChannel, args)
 }
 
-fn publish_generic(kind: Kind, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
+/// Serves PUBLISH and SPUBLISH. Both are replicated, as in Redis: a replica's own subscribers
+/// get the message too.
+fn publish_generic(cx: AsyncCtx, kind: Kind, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
     Box::pin(async move {
-        let mut args = args.into_iter().skip(1);
-        let (Some(channel), Some(message)) = (args.next(), args.next()) else {
-            unreachable!("arity 3 is checked before the handler runs")
-        };
+        let (channel, message) = (args[1].clone(), args[2].clone());
         let n = pubsub::publish(kind, channel, message).await;
+        crate::replication::propagate::from_coordinator(cx.db, &args);
         Ok(Reply::Int(n as i64))
     })
 }

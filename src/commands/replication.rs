@@ -123,6 +123,8 @@ fn replconf(cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
             b"capa" => {
                 if val.eq_ignore_ascii_case(b"psync2") {
                     serve::announce_psync2(id);
+                } else if val.eq_ignore_ascii_case(b"eof") {
+                    serve::announce_eof(id);
                 }
             }
             b"ack" => {
@@ -152,7 +154,7 @@ fn replconf(cx: &mut ConnCtx<'_>, args: &[Bytes]) -> CmdResult {
 ///
 /// A replica of this server asks for the stream from `offset` of history `replicationid` (`?`
 /// and -1 for everything): `+CONTINUE` and the missing bytes, or `+FULLRESYNC`, an RDB and the
-/// stream. Only a Tessera that is itself a replica serves replicas.
+/// stream.
 fn psync(cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
     Box::pin(async move {
         let offset = std::str::from_utf8(&args[2])
@@ -176,12 +178,6 @@ fn sync(cx: AsyncCtx, _args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
 fn start_sync(cx: &AsyncCtx, replid: String, offset: i64, legacy: bool) -> CmdResult {
     if serve::is_replica_client(cx.client_id) {
         return Ok(Reply::Sequence(Vec::new()));
-    }
-    if !crate::replication::is_replica() {
-        return Err(CmdError::custom(
-            "ERR this Tessera is a master, and a master Tessera does not replicate its own writes \
-             yet: follow its master instead",
-        ));
     }
     let Some(conn) = connection::find(cx.client_id) else {
         return Ok(Reply::Sequence(Vec::new()));

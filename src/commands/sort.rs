@@ -183,6 +183,7 @@ async fn sort_generic(cx: AsyncCtx, argv: Vec<Bytes>, readonly: bool) -> CmdResu
         })
     })
     .await;
+    tx.propagate(db, argv);
     Ok(Reply::Int(n as i64))
 }
 

@@ -229,16 +229,18 @@ fn serve(cx: &mut ShardCtx<'_>, req: &ReadReq, i: usize, from: ReadFrom) -> Opti
             let before = s.group(group).map(|g| g.last_id);
             let ids = s.deliver_new(group, consumer, req.count, req.noack, now);
             let g = s.group(group).expect("exists");
-            if req.noack {
-                if before != Some(g.last_id) {
-                    propagate.push(setid_argv(key, group, g));
-                }
-            } else {
+            if !req.noack {
                 // Each entry's XCLAIM carries the group's position right after that entry.
                 for &id in &ids {
                     let p = &g.pel()[&id];
                     propagate.push(xclaim_for_read(key, group, id, p));
                 }
+            }
+            // Then the group's position with its read counter, which XCLAIM does not carry:
+            // Redis 7.0 sends it only with NOACK, and its replicas lose `entries-read`; 7.2
+            // sends it always, and so does Tessera.
+            if before != Some(g.last_id) {
+                propagate.push(setid_argv(key, group, g));
             }
             Reply::Array(
                 ids.iter()

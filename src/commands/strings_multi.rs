@@ -88,6 +88,7 @@ pub(super) fn msetnx_spread(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdRes
             })
             .await;
         }
+        tx.propagate(db, argv);
         Ok(Reply::Int(1))
     })
 }

@@ -61,6 +61,8 @@ struct SetOpReq {
     opts: Result<Opts, CmdError>,
     /// ZINTERCARD: reply with the size only.
     card_only: bool,
+    /// A STORE form's whole command, which is what replicas get when it writes.
+    whole: Option<Vec<Bytes>>,
 }
 
 impl SetOpReq {
@@ -91,6 +93,7 @@ impl SetOpReq {
             keys: argv[first..first + n].to_vec(),
             opts: Opts::parse(&argv[first + n..], n, op, store, card_only),
             card_only,
+            whole: store.then(|| argv.to_vec()),
         })
     }
 }
@@ -324,6 +327,9 @@ fn finish(
     let n = store_zset(cx, dst, ZSetValue::from_pairs(result.1, Limits::live()));
     if n > 0 || existed {
         cx.dirty(1);
+        if let Some(argv) = &req.whole {
+            cx.out.replace(argv.clone());
+        }
     }
     Reply::Int(n as i64)
 }

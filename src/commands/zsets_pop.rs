@@ -41,8 +41,8 @@ pub(super) fn zpopmax(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// Pops from the low end (ZPOPMIN) or the high end (ZPOPMAX). Without a count the reply is a
 /// flat `[member, score]` (empty when the key is missing); with one it is pairs, which RESP3
 /// nests. The count is checked before the key: anything but a non-negative integer is "out
-/// of range, must be positive". Propagated as
-/// is: popping from the same zset pops the same members.
+/// of range, must be positive". Propagated as `ZPOPMIN|ZPOPMAX key n` (see `pop_generic`):
+/// popping as many from the same zset pops the same members.
 fn zpop_command(cx: &mut ShardCtx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
     if argv.len() > 3 {
         return Err(CmdError::Syntax);
@@ -71,7 +71,7 @@ fn zpop_command(cx: &mut ShardCtx<'_>, argv: &[Bytes], max: bool) -> CmdResult {
 
 /// Removes up to `count` elements from one end of the zset at `key` and returns them in pop
 /// order; `None` when the key is missing. Deletes the key when it empties; counts one change
-/// per element.
+/// per element. Propagates as `ZPOPMIN|ZPOPMAX key n`, `n` the number popped.
 pub(super) fn pop_generic(
     cx: &mut ShardCtx<'_>,
     key: &[u8],
@@ -95,6 +95,13 @@ pub(super) fn pop_generic(
     }
     delete_if_empty(cx, key);
     cx.dirty(n as u64);
+    // Replicas pop as many from the same end, whichever command popped (ZMPOP and the blocking
+    // pops included, as Redis sends them).
+    cx.out.replace(vec![
+        Bytes::from_static(if max { b"ZPOPMAX" } else { b"ZPOPMIN" }),
+        Bytes::copy_from_slice(key),
+        Bytes::from(n.to_string()),
+    ]);
     Ok(Some(popped))
 }
 

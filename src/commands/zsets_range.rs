@@ -377,6 +377,7 @@ async fn zrangestore_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
             with_shard_ctx(ks, db, now, |cx| rangestore_write(cx, &dst, items))
         })
         .await;
+    tx.propagate(db, argv);
     Ok(Reply::Int(n as i64))
 }
 

@@ -23,11 +23,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::backlog::Backlog;
-use super::dataset_rdb::dataset_rdb;
 use super::framing::StreamCommand;
 use super::gate;
 use super::inbox::{inbox, Answer, Control, Event, NextEvents};
 use super::link;
+use super::propagate;
 use super::serve::{self, SyncRequest};
 use super::staging::{self, LoadMode};
 use super::state::{state, LinkState, MasterAddr, MasterClient};
@@ -69,21 +69,47 @@ pub async fn run() {
     let mut a = Applier {
         conn: None,
         multi_bytes: Vec::new(),
-        relay: Vec::new(),
         round: Round::default(),
         unfed: Vec::new(),
         errors: 0,
     };
+    let mut last_ping = Instant::now();
     loop {
-        let events = NextEvents.await;
-        for ev in events {
+        let period = ping_period();
+        let wait = period.saturating_sub(last_ping.elapsed());
+        let events = futures_lite::future::or(async { Some(NextEvents.await) }, async {
+            glommio::timer::sleep(wait).await;
+            None
+        })
+        .await;
+        if last_ping.elapsed() >= period {
+            last_ping = Instant::now();
+            ping_replicas();
+        }
+        for ev in events.into_iter().flatten() {
             a.handle(ev).await;
-            if !a.relay.is_empty() {
-                serve::feed(&a.relay);
-                a.relay.clear();
-            }
         }
     }
+}
+
+/// `repl-ping-replica-period`, at least a second.
+fn ping_period() -> Duration {
+    let secs = shared()
+        .config
+        .read()
+        .map(|c| c.repl_ping_replica_period_secs())
+        .unwrap_or(10);
+    Duration::from_secs(secs.max(1))
+}
+
+/// A master pings its replicas through the stream, so that they can tell a silent master from a
+/// dead link (a replica only relays its master's pings). Runs on the applier task, so it never
+/// falls between a full sync's snapshot and its replica's registration.
+fn ping_replicas() {
+    if crate::replication::is_replica() || serve::replica_count() == 0 {
+        return;
+    }
+    super::master_stream::append_ping();
 }
 
 struct Applier {
@@ -91,8 +117,6 @@ struct Applier {
     conn: Option<ConnRef>,
     /// Bytes of a MULTI block received and queued, fed to the offset at EXEC.
     multi_bytes: Vec<u8>,
-    /// Stream bytes applied and not yet passed on to this server's replicas.
-    relay: Vec<u8>,
     /// Commands sent ahead to other shards and not yet answered.
     round: Round,
     /// Stream bytes dispatched and not yet counted (they wait for the round to land).
@@ -164,6 +188,7 @@ impl Applier {
             }
             Event::Resumed { new_replid } => {
                 let size = backlog_size();
+                let mut id_changed = false;
                 let db = {
                     let mut s = state();
                     if let Some(id) = new_replid {
@@ -175,8 +200,7 @@ impl Applier {
                             );
                             s.replid2 = std::mem::replace(&mut s.replid, id);
                             s.second_offset = s.offset + 1;
-                            // They reconnect and learn the new id with a partial resync.
-                            serve::disconnect_all();
+                            id_changed = true;
                         }
                     }
                     if s.backlog.is_none() {
@@ -189,6 +213,10 @@ impl Applier {
                     s.last_io = Some(Instant::now());
                     s.stream_db
                 };
+                if id_changed {
+                    // They reconnect and learn the new id with a partial resync.
+                    serve::disconnect_all();
+                }
                 self.new_master_client(db);
             }
             Event::LinkLost { done, discard } => {
@@ -319,8 +347,8 @@ impl Applier {
             }
         }
         if !self.unfed.is_empty() {
-            state().feed(&self.unfed);
-            self.relay.extend_from_slice(&self.unfed);
+            let wakes = state().feed(&self.unfed);
+            wakes.post();
             self.unfed.clear();
         }
     }
@@ -353,57 +381,24 @@ impl Applier {
     }
 
     /// Answers a replica's PSYNC or SYNC: a partial resync from the backlog when its history is
-    /// ours and the backlog still holds what it lacks, else a full sync from an image of the
-    /// dataset taken now, between two commands of the master. Either way its stream starts with
-    /// the next byte applied here.
+    /// ours (the current id, or the previous one up to where it ended) and the backlog still
+    /// holds what it lacks, else a full sync from an image of the dataset. Either way its stream
+    /// starts with the byte after what it has: on a replica the answer is made between two
+    /// commands of the master; on a master the image is taken while every shard is held, and
+    /// the replica's buffer collects the stream from that moment on.
     async fn serve(&mut self, req: SyncRequest) {
-        let live = {
+        let (replica, live) = {
             let s = state();
-            s.is_replica() && s.client == MasterClient::Live
+            (s.is_replica(), s.client == MasterClient::Live)
         };
-        if !live {
+        if replica && !live {
             let msg = "-NOMASTERLINK Can't SYNC while not connected with my master\r\n";
             serve::send_to(req.shard, req.client_id, Bytes::from_static(msg.as_bytes()));
             return;
         }
         let who = format!("{}:{}", req.peer_ip, serve::announced(req.client_id).port);
         tracing::info!("Replica {who} asks for synchronization");
-        let psync2 = serve::announced(req.client_id).psync2;
-        let partial = {
-            let mut s = state();
-            let ours = req.replid == s.replid
-                || (req.replid == s.replid2 && req.offset <= s.second_offset);
-            let backlog = s.backlog.as_ref().and_then(|b| b.since(req.offset));
-            match backlog {
-                Some(bytes) if ours && !req.legacy => {
-                    s.counters.partial_ok += 1;
-                    let line = if psync2 {
-                        format!("+CONTINUE {}\r\n", s.replid)
-                    } else {
-                        "+CONTINUE\r\n".to_string()
-                    };
-                    Some((line, bytes))
-                }
-                _ => {
-                    if req.replid != "?" && !req.legacy {
-                        s.counters.partial_err += 1;
-                    }
-                    s.counters.full += 1;
-                    None
-                }
-            }
-        };
-        if let Some((line, bytes)) = partial {
-            tracing::info!(
-                "Partial resynchronization request from {who} accepted. Sending {} bytes of \
-                 backlog starting from offset {}.",
-                bytes.len(),
-                req.offset
-            );
-            let mut out = line.into_bytes();
-            out.extend_from_slice(&bytes);
-            serve::register(&req, req.offset - 1);
-            serve::send_to(req.shard, req.client_id, Bytes::from(out));
+        if self.try_partial(&req, &who) {
             return;
         }
         if req.replid != "?" {
@@ -414,31 +409,49 @@ impl Applier {
                 req.offset
             );
         }
-        tracing::info!("Full resync requested by replica {who}");
-        let (replid, offset) = {
-            let s = state();
-            (s.replid.clone(), s.offset)
+        let relayed_db = self.conn.as_ref().map_or(0, |c| c.borrow().client.db);
+        super::full_resync::serve(&req, relayed_db, &who).await;
+    }
+
+    /// Accepts `req` as a partial resync when its history is ours and the backlog holds what it
+    /// lacks: `+CONTINUE` and those bytes, then the stream, all from one moment of the stream.
+    /// False (counted as refused if it asked for one) otherwise.
+    fn try_partial(&mut self, req: &SyncRequest, who: &str) -> bool {
+        let psync2 = serve::announced(req.client_id).psync2;
+        let wakes = {
+            let mut s = state();
+            let ours = req.replid == s.replid
+                || (req.replid == s.replid2 && req.offset <= s.second_offset);
+            let backlog = s.backlog.as_ref().and_then(|b| b.since(req.offset));
+            let bytes = match backlog {
+                Some(bytes) if ours && !req.legacy => bytes,
+                _ => {
+                    if req.replid != "?" && !req.legacy {
+                        s.counters.partial_err += 1;
+                    }
+                    return false;
+                }
+            };
+            s.counters.partial_ok += 1;
+            let line = if psync2 {
+                format!("+CONTINUE {}\r\n", s.replid)
+            } else {
+                "+CONTINUE\r\n".to_string()
+            };
+            tracing::info!(
+                "Partial resynchronization request from {who} accepted. Sending {} bytes of \
+                 backlog starting from offset {}.",
+                bytes.len(),
+                req.offset
+            );
+            let mut out = line.into_bytes();
+            out.extend_from_slice(&bytes);
+            s.outputs.open(req.client_id, req.shard);
+            s.outputs.start(req.client_id, out, 0)
         };
-        let db = self.conn.as_ref().map_or(0, |c| c.borrow().client.db);
-        let Some(rdb) = dataset_rdb(db, &replid, offset).await else {
-            tracing::warn!("could not write the dataset for replica {who}");
-            crate::server::runtime::deliver(req.shard, move || {
-                connection::kill(req.client_id);
-            });
-            return;
-        };
-        tracing::info!(
-            bytes = rdb.len(),
-            "Synchronization with replica {who}: sending the dataset at offset {offset}"
-        );
-        let mut out = Vec::with_capacity(rdb.len() + 80);
-        if !req.legacy {
-            out.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
-        }
-        out.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-        out.extend_from_slice(&rdb);
-        serve::register(&req, offset);
-        serve::send_to(req.shard, req.client_id, Bytes::from(out));
+        serve::register(req, req.offset - 1, "online");
+        wakes.post();
+        true
     }
 
     fn new_master_client(&mut self, db: usize) {
@@ -475,6 +488,13 @@ impl Applier {
         match control {
             Control::Follow(addr) => {
                 self.drop_master_client();
+                // A master stops taking writes and propagating them at one moment: while every
+                // shard is held, no write is halfway through.
+                let master = state().master.is_none();
+                let barrier = match master {
+                    true => Some(MultiShard::lock_all().await),
+                    false => None,
+                };
                 let was_master = {
                     let mut s = state();
                     let was_master = s.master.is_none();
@@ -501,9 +521,14 @@ impl Applier {
                     was_master
                 };
                 if was_master {
+                    propagate::set_active(false);
                     gate::set_replica(true);
+                    drop(barrier);
                     set_replica_mode(true).await;
                 }
+                // They resynchronize with us once our link is up (a partial resync when the
+                // new master continues our history).
+                serve::disconnect_all();
                 if let Ok(mut c) = shared().config.write() {
                     c.set_replicaof(Some((addr.host.clone(), addr.port)));
                 }
@@ -518,9 +543,11 @@ impl Applier {
                     return Ok(());
                 }
                 self.drop_master_client();
-                {
+                let has_backlog = {
                     let mut s = state();
                     s.shift_replid();
+                    // The next write of ours starts with a SELECT.
+                    s.own_stream_db = None;
                     s.master = None;
                     s.client = MasterClient::None;
                     s.link = LinkState::Connect;
@@ -534,8 +561,12 @@ impl Applier {
                         s.second_offset,
                         s.replid
                     );
-                }
+                    s.backlog.is_some()
+                };
                 serve::disconnect_all();
+                // Our own writes continue the stream (and the backlog) from here, before the
+                // first one can happen.
+                propagate::set_active(has_backlog);
                 gate::set_replica(false);
                 set_replica_mode(false).await;
                 if let Ok(mut c) = shared().config.write() {

@@ -1,19 +1,24 @@
 //! An RDB image of the whole dataset, for a replica of this server that needs a full sync.
 //!
-//! Owns: writing it. Every shard is held while the image is written (one writer travels from
-//! shard to shard through the lock's hops, each shard adding its own keys of every DB), so the
-//! image is one consistent moment; the applier takes it between two commands of its master, at
-//! a known offset. The RDB format allows a DB's keys in several SELECTDB runs, so shards need
-//! not merge their keys. The image is built in memory. A stop-gap until the snapshot module (a
-//! forked child writing while the shards go on) can feed replicas.
+//! Owns: writing it while the caller holds every shard (one writer travels from shard to shard
+//! through the transaction's hops, each shard adding its own keys of every DB), so the image is
+//! one consistent moment: the caller takes the replication offset in the same transaction. The
+//! RDB format allows a DB's keys in several SELECTDB runs, so shards need not merge their keys.
+//! The image is built in memory while the shards wait: the fallback of `full_resync` when no
+//! snapshot child can be forked, or the replica needs a sized payload.
 
 use crate::rdb::{AuxFields, RdbWriter, WriteOptions};
 use crate::server::shards::MultiShard;
 
 /// The dataset as an RDB file whose AUX fields say where replication stood: `stream_db`, the DB
-/// the stream had selected, `replid` and `offset`. `None` if writing failed (it writes to
-/// memory, so only a bug can make it fail).
-pub async fn dataset_rdb(stream_db: usize, replid: &str, offset: i64) -> Option<Vec<u8>> {
+/// the stream had selected, `replid` and `offset`. `tx` must hold every shard. `None` if
+/// writing failed (it writes to memory, so only a bug can make it fail).
+pub async fn dataset_rdb(
+    tx: &MultiShard,
+    stream_db: usize,
+    replid: &str,
+    offset: i64,
+) -> Option<Vec<u8>> {
     let now = crate::storage::clock::UnixMillis::now();
     let aux = AuxFields::for_save(now.as_secs() as i64, 0).with_replication(
         stream_db as i64,
@@ -25,7 +30,6 @@ pub async fn dataset_rdb(stream_db: usize, replid: &str, offset: i64) -> Option<
         checksum: true,
     };
     let mut writer = RdbWriter::new(Vec::new(), opts, &aux).ok()?;
-    let tx = MultiShard::lock_all().await;
     for shard in tx.shards().to_vec() {
         writer = tx
             .run(shard, move |ks| {
@@ -37,6 +41,5 @@ pub async fn dataset_rdb(stream_db: usize, replid: &str, offset: i64) -> Option<
             .await
             .ok()?;
     }
-    drop(tx);
     writer.finish().ok()
 }

@@ -1,16 +1,14 @@
-//! The master side: this server's own replicas, fed with its master's stream passed on byte for
-//! byte, so that a chain of replicas shares one replication id and one offset (PSYNC2).
+//! The master side: this server's own replicas, whether it is a master (its own writes, see
+//! `propagate`) or itself a replica (its master's stream passed on byte for byte, so that a
+//! chain of replicas shares one replication id and one offset, PSYNC2).
 //!
 //! Owns: the registry of replica connections (where each lives, what it announced with
-//! REPLCONF, its last acknowledged offset) and the answer to their PSYNC. A replica connection
-//! is an ordinary client connection of the executor that accepted it; once it asked for PSYNC,
-//! what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then the stream)
-//! is appended to its output buffer by messages to that executor, in order. The decision, the
-//! snapshot and the feeding happen on the applier, between two commands of the master, so a
-//! replica's first stream byte is exactly the one after its snapshot or its backlog.
-//!
-//! Limit: Tessera does not propagate its own clients' writes yet, so only a Tessera that is itself
-//! a replica serves replicas; a master Tessera refuses PSYNC rather than let them diverge.
+//! REPLCONF, its last acknowledged offset), for INFO, ROLE and CLIENT KILL. A replica
+//! connection is an ordinary client connection of the executor that accepted it; once it asked
+//! for PSYNC, what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then
+//! the stream) goes through its buffer in `outputs`. The answer to PSYNC itself is the
+//! applier's (`applier::serve`), which takes it between two commands of its master, or, on a
+//! master, while every shard is held.
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -31,6 +29,8 @@ pub struct Announced {
     pub ip: Option<String>,
     /// `capa psync2`: it understands `+CONTINUE <replid>`.
     pub psync2: bool,
+    /// `capa eof`: it reads a dataset sent in the `$EOF:<mark>` form.
+    pub eof: bool,
 }
 
 /// One replica of this server.
@@ -48,6 +48,11 @@ pub struct ReplicaConn {
     pub ack_offset: i64,
     /// When its last ACK arrived.
     pub last_ack: Instant,
+    /// As INFO names it: `wait_bgsave` while its dataset image is written, `send_bulk` until
+    /// its first ACK after the image, then `online`.
+    pub state: &'static str,
+    /// The stream waits for its first ACK (after an `$EOF:` image of this many bytes).
+    pub awaiting_ack: Option<usize>,
 }
 
 #[derive(Default)]
@@ -95,12 +100,46 @@ pub fn announce_psync2(client_id: u64) {
     registry().announced.entry(client_id).or_default().psync2 = true;
 }
 
+/// Records `REPLCONF capa eof`.
+pub fn announce_eof(client_id: u64) {
+    registry().announced.entry(client_id).or_default().eof = true;
+}
+
 /// Records `REPLCONF ACK <offset>` from a replica (ignored from other clients, as in Redis).
+/// The first one after an `$EOF:` image lets the stream go.
 pub fn ack(client_id: u64, offset: i64) {
-    let mut r = registry();
-    if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
+    let release = {
+        let mut r = registry();
+        let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) else {
+            return;
+        };
         rep.ack_offset = rep.ack_offset.max(offset);
         rep.last_ack = Instant::now();
+        // An ACK after the dataset means the replica loaded it.
+        if rep.state == "send_bulk" {
+            rep.state = "online";
+        }
+        if rep.state == "online" {
+            rep.awaiting_ack.take()
+        } else {
+            None
+        }
+    };
+    if let Some(allowance) = release {
+        let wakes = super::state::state()
+            .outputs
+            .start(client_id, Vec::new(), allowance);
+        wakes.post();
+    }
+}
+
+/// The whole `$EOF:` image (`bytes` long) went to replica `client_id`: it is `send_bulk` until
+/// its first ACK, which lets the stream go.
+pub fn image_sent(client_id: u64, bytes: usize) {
+    let mut r = registry();
+    if let Some(rep) = r.replicas.iter_mut().find(|x| x.client_id == client_id) {
+        rep.state = "send_bulk";
+        rep.awaiting_ack = Some(bytes);
     }
 }
 
@@ -111,9 +150,21 @@ pub fn is_replica_client(client_id: u64) -> bool {
 
 /// Forgets a closed connection.
 pub fn forget(client_id: u64) {
-    let mut r = registry();
-    r.announced.remove(&client_id);
-    r.replicas.retain(|x| x.client_id != client_id);
+    let was_replica = {
+        let mut r = registry();
+        r.announced.remove(&client_id);
+        let before = r.replicas.len();
+        r.replicas.retain(|x| x.client_id != client_id);
+        r.replicas.len() != before
+    };
+    if was_replica {
+        super::state::state().outputs.remove(client_id);
+    }
+}
+
+/// Number of attached replicas.
+pub fn replica_count() -> usize {
+    registry().replicas.len()
 }
 
 /// What REPLCONF told about `client_id`.
@@ -125,8 +176,9 @@ pub fn announced(client_id: u64) -> Announced {
         .unwrap_or_default()
 }
 
-/// Adds an attached replica. Runs on the applier, right before its first bytes are sent.
-pub fn register(req: &SyncRequest, ack_offset: i64) {
+/// Adds an attached replica, or updates it, in `state` (see [`ReplicaConn::state`]). Runs on
+/// the applier.
+pub fn register(req: &SyncRequest, ack_offset: i64, state: &'static str) {
     let mut r = registry();
     let a = r.announced.get(&req.client_id).cloned().unwrap_or_default();
     r.replicas.retain(|x| x.client_id != req.client_id);
@@ -137,63 +189,29 @@ pub fn register(req: &SyncRequest, ack_offset: i64) {
         port: a.port,
         ack_offset,
         last_ack: Instant::now(),
+        state,
+        awaiting_ack: None,
     });
 }
 
-/// Appends `bytes` to the output of replica connection `client_id` on `shard`, closing it if it
-/// fell too far behind (`client-output-buffer-limit replica`'s hard limit).
+/// Sends `bytes` (an error line: the connection is not a replica yet) to connection
+/// `client_id` on `shard`.
 pub fn send_to(shard: ShardId, client_id: u64, bytes: Bytes) {
-    let limit = hard_limit();
     deliver(shard, move || {
         let Some(conn) = connection::find(client_id) else {
             return;
         };
         let mut c = conn.borrow_mut();
-        if c.client.close_after_reply {
-            return;
-        }
-        if limit > 0 && (c.out.len() + bytes.len()) as u64 > limit {
-            tracing::warn!(
-                client = client_id,
-                "Client scheduled to be closed ASAP for overcoming of output buffer limits."
-            );
-            drop(c);
-            connection::kill(client_id);
-            return;
-        }
         c.out.extend_from_slice(&bytes);
         connection::schedule_flush(c.token);
     });
 }
 
-fn hard_limit() -> u64 {
-    crate::server::shared::shared()
-        .config
-        .read()
-        .map(|c| c.client_output_buffer_limits()[1].hard_bytes)
-        .unwrap_or(256 << 20)
-}
-
-/// Passes stream bytes on to every replica. Runs on the applier.
-pub fn feed(bytes: &[u8]) {
-    let targets: Vec<(ShardId, u64)> = registry()
-        .replicas
-        .iter()
-        .map(|x| (x.shard, x.client_id))
-        .collect();
-    if targets.is_empty() {
-        return;
-    }
-    let bytes = Bytes::copy_from_slice(bytes);
-    for (shard, id) in targets {
-        send_to(shard, id, bytes.clone());
-    }
-}
-
 /// Closes every replica connection (after a full sync or a promotion changed the history: they
-/// reconnect and ask again).
+/// reconnect and ask again). Takes the state mutex: never call with it held.
 pub fn disconnect_all() {
     let gone = std::mem::take(&mut registry().replicas);
+    super::state::state().outputs.clear();
     for x in gone {
         tracing::info!(
             "Connection with replica {}:{} lost: closed to resynchronize",
@@ -214,7 +232,7 @@ pub fn replica_lines() -> Vec<ReplicaLine> {
         .map(|x| ReplicaLine {
             ip: x.ip.clone(),
             port: x.port,
-            state: "online",
+            state: x.state,
             offset: x.ack_offset,
             lag: x.last_ack.elapsed().as_secs() as i64,
         })

@@ -30,8 +30,8 @@ pub enum LoadMode {
 /// Creates this shard's empty staging databases (replica mode: expired keys are kept).
 pub fn begin(ks: &mut Keyspace) {
     let dbs = (0..ks.dbs.len())
-        .map(|_| {
-            let mut d = Db::new();
+        .map(|i| {
+            let mut d = Db::with_index(i);
             d.set_keep_expired(true);
             d
         })

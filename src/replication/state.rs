@@ -15,6 +15,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use super::backlog::Backlog;
+use super::outputs::{Outputs, Wakes};
 
 /// 40 zeros: the replication id of "no id" (`master_replid2` before any shift).
 pub const NO_REPLID: &str = "0000000000000000000000000000000000000000";
@@ -93,7 +94,7 @@ pub struct SyncCounters {
 }
 
 /// The replication state of the process.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ReplState {
     /// The master followed, when this server is a replica.
     pub master: Option<MasterAddr>,
@@ -124,6 +125,11 @@ pub struct ReplState {
     pub counters: SyncCounters,
     /// The DB the stream had selected when the link went down (kept across partial resyncs).
     pub stream_db: usize,
+    /// On a master: the DB its own stream last selected; `None` forces a SELECT before the next
+    /// write (after a full sync was served, or a promotion).
+    pub own_stream_db: Option<usize>,
+    /// The stream bytes on their way to each replica.
+    pub outputs: Outputs,
 }
 
 impl ReplState {
@@ -143,6 +149,8 @@ impl ReplState {
             backlog: None,
             counters: SyncCounters::default(),
             stream_db: 0,
+            own_stream_db: None,
+            outputs: Outputs::default(),
         }
     }
 
@@ -176,8 +184,10 @@ impl ReplState {
         self.read_offset = offset;
     }
 
-    /// Appends applied stream bytes: the offset advances and the backlog keeps them.
-    pub fn feed(&mut self, bytes: &[u8]) {
+    /// Appends stream bytes (applied from the master, or this master's own writes): the offset
+    /// advances, the backlog keeps them, and every replica's buffer gets them. Returns the
+    /// replicas to wake once the mutex is released.
+    pub fn feed(&mut self, bytes: &[u8]) -> Wakes {
         self.offset += bytes.len() as i64;
         if self.read_offset < self.offset {
             self.read_offset = self.offset;
@@ -185,6 +195,7 @@ impl ReplState {
         if let Some(b) = &mut self.backlog {
             b.append(bytes);
         }
+        self.outputs.push(bytes)
     }
 }
 
@@ -241,7 +252,7 @@ mod tests {
         let mut s = fresh();
         s.adopt("b".repeat(40), 1000);
         s.backlog = Some(Backlog::new(1 << 20, 1000));
-        s.feed(b"*1\r\n$4\r\nping\r\n");
+        let _ = s.feed(b"*1\r\n$4\r\nping\r\n");
         assert_eq!(s.offset, 1014);
         let b = s.backlog.as_ref().unwrap();
         assert_eq!((b.first_byte_offset(), b.histlen()), (1001, 14));

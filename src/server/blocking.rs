@@ -199,6 +199,8 @@ fn serve_key(ks: &mut Keyspace, db: usize, key: Bytes) {
         let Some(served) = (w.attempt)(&mut cx, &key) else {
             break;
         };
+        // Replicas get the non-blocking form the attempt recorded (LPOP for BLPOP…).
+        crate::replication::propagate::recorded(db, &out);
         super::watch::touch(db, &key);
         if let Some(dst) = &served.wrote {
             super::watch::touch(db, dst);

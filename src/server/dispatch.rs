@@ -228,8 +228,9 @@ fn queue(client: &mut ClientState, spec: &CommandSpec, argv: &mut Vec<Bytes>) ->
     }
 }
 
-/// Runs a shard handler on `ks` with a fresh propagation record, then tells watchers and
-/// blocked clients about the keys (at `keys`) it changed.
+/// Runs a shard handler on `ks` with a fresh propagation record; when it changed the dataset,
+/// sends the record to replicas, then tells watchers and blocked clients about the keys (at
+/// `keys`) it changed.
 pub fn run_on(
     ks: &mut Keyspace,
     f: ShardFn,
@@ -242,6 +243,8 @@ pub fn run_on(
     let mut out = Propagation::default();
     let r = f(&mut ShardCtx::new(ks, db, now, &mut out), argv);
     if ks.stats.dirty != dirty {
+        // Replicas get the write before anything it wakes (a blocked client served next).
+        crate::replication::propagate::command(db, argv, &out);
         let mut changed = keys.positions(argv.len()).map(|p| &argv[p]);
         key_events::after_command(ks, db, dirty, Changed::Keys(&mut changed));
     }

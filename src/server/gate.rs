@@ -45,6 +45,11 @@ impl Gate {
         self.holder.is_none()
     }
 
+    /// The transaction holding the shard, if any.
+    pub fn holder(&self) -> Option<TxId> {
+        self.holder
+    }
+
     /// True when `tx` holds the shard.
     pub fn held_by(&self, tx: TxId) -> bool {
         self.holder == Some(tx)

@@ -274,7 +274,15 @@ pub(crate) fn deliver(shard: ShardId, f: impl FnOnce() + Send + 'static) {
     }
 }
 
+/// Runs `f` on `shard`'s executor the next time it looks at its mail, even when `shard` is this
+/// one (then after the current command and its batch), whatever holds its gate.
+pub(crate) fn deliver_later(shard: ShardId, f: impl FnOnce() + Send + 'static) {
+    post(shard, ShardMsg::Deliver(Box::new(f)));
+}
+
 fn grant(w: LockWaiter) {
+    // This shard's writes so far reach the replication stream before any of the transaction's.
+    crate::replication::propagate::flush_shard();
     if let Some(job) = w.on_grant {
         job();
     }
@@ -359,6 +367,13 @@ pub struct TxHandle {
     id: TxId,
 }
 
+impl TxHandle {
+    /// The transaction's id.
+    pub(crate) fn id(&self) -> TxId {
+        self.id
+    }
+}
+
 thread_local! {
     /// The transaction whose future this executor is polling right now, with its shards: hops
     /// and locks inside it (the commands of an EXEC) use its locks instead of waiting for them.
@@ -375,6 +390,18 @@ pub(crate) fn ambient_covering(shards: &[ShardId]) -> Option<TxHandle> {
             .all(|s| held.contains(s))
             .then_some(TxHandle { id: *id })
     })
+}
+
+/// The multi-shard transaction holding this shard's gate, if any: while one does, only its
+/// jobs touch this shard's keyspace, so code touching it runs on that transaction's behalf.
+pub(crate) fn gate_holder() -> Option<TxId> {
+    local().gate.borrow().holder()
+}
+
+/// The ambient transaction's id: set while a coordinator polls a command inside its
+/// transaction (the commands of an EXEC).
+pub(crate) fn ambient_tx() -> Option<TxId> {
+    AMBIENT.with(|a| a.borrow().as_ref().map(|(id, _)| *id))
 }
 
 /// Polls `inner` with `tx` (holding `shards`) as the ambient transaction.
@@ -471,6 +498,9 @@ where
 }
 
 pub(crate) fn tx_release(tx: &TxHandle, shards: &[ShardId]) {
+    // What the transaction wrote goes to replicas as one unit, before any shard it held runs
+    // anything else.
+    crate::replication::propagate::unit_done(tx.id);
     let l = local();
     for &s in shards {
         if s == l.id {

@@ -4,6 +4,8 @@
 //! Rules: a closure sent on a hop runs on the target executor between two commands, must not
 //! block, and keeps no reference into the target's keyspace after it returns.
 
+use bytes::Bytes;
+
 use crate::storage::keyspace::Keyspace;
 
 /// Index of a shard executor, `0..nr_shards()`.
@@ -199,6 +201,13 @@ impl MultiShard {
             out.push(self.run(s, f.clone()).await);
         }
         out
+    }
+
+    /// Sends `argv` (run in `db`) to replicas as part of this transaction's unit: the way a
+    /// command spread over shards sends itself as a whole, once it knows it wrote. Call before
+    /// the transaction is released.
+    pub fn propagate(&self, db: usize, argv: Vec<Bytes>) {
+        crate::replication::propagate::in_unit(self.inner.id(), db, argv);
     }
 
     /// Releases the locks. Dropping a `MultiShard` releases them too.

@@ -165,6 +165,8 @@ pub fn exec_now(client: &mut ClientState) -> Result<Reply, Vec<Vec<Bytes>>> {
             }
             unwatch_all(client.id);
             client.in_exec = true;
+            // Replicas get the transaction's writes as one MULTI/EXEC unit.
+            crate::replication::propagate::begin_local_unit();
             let mut replies = Vec::with_capacity(commands.len());
             for mut argv in commands {
                 match dispatch(client, &mut argv) {
@@ -174,6 +176,7 @@ pub fn exec_now(client: &mut ClientState) -> Result<Reply, Vec<Vec<Bytes>>> {
                     }
                 }
             }
+            crate::replication::propagate::end_local_unit();
             client.in_exec = false;
             Ok(Reply::Array(replies))
         }

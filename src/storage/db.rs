@@ -99,9 +99,30 @@ impl Mark<Entry> for HasDeadline {
     }
 }
 
+/// Told about every key deleted because its deadline passed: the DB's index and the key (a
+/// master sends its replicas a DEL for it).
+pub type ExpiryListener = fn(usize, &[u8]);
+
+static EXPIRY_LISTENER: std::sync::OnceLock<ExpiryListener> = std::sync::OnceLock::new();
+
+/// Installs the function told about keys deleted on expiry. Once per process; later calls
+/// change nothing.
+pub fn set_expiry_listener(f: ExpiryListener) {
+    let _ = EXPIRY_LISTENER.set(f);
+}
+
+/// Tells the expiry listener that `key` of DB `index` was deleted because its deadline passed.
+fn reclaimed(index: usize, key: &[u8]) {
+    if let Some(f) = EXPIRY_LISTENER.get() {
+        f(index, key);
+    }
+}
+
 /// One database of one shard.
 #[derive(Default)]
 pub struct Db {
+    /// This DB's number (for the expiry listener).
+    index: usize,
     map: KeyTable<Entry, HasDeadline>,
     /// Where the next active-expiry step resumes.
     expire_cursor: MarkCursor,
@@ -119,9 +140,23 @@ pub struct ExpireStep {
 }
 
 impl Db {
-    /// An empty database.
+    /// An empty database numbered 0 (for tests and tools; a keyspace numbers its own with
+    /// [`Db::with_index`]).
     pub fn new() -> Db {
         Db::default()
+    }
+
+    /// An empty database numbered `index`: the number the expiry listener is given.
+    pub fn with_index(index: usize) -> Db {
+        Db {
+            index,
+            ..Db::default()
+        }
+    }
+
+    /// Tells the expiry listener that `key` was deleted because its deadline passed.
+    fn reclaimed(&self, key: &[u8]) {
+        reclaimed(self.index, key);
     }
 
     /// Number of keys, counting expired keys not yet reclaimed (as Redis's DBSIZE does).
@@ -168,6 +203,7 @@ impl Db {
         now: UnixMillis,
         expired: &mut u64,
     ) -> Option<&mut Entry> {
+        let index = self.index;
         let found = self.map.occupied(key)?;
         if !found.get().is_expired(now) {
             let e = found.into_mut();
@@ -177,6 +213,7 @@ impl Db {
         if !self.keep_expired {
             found.remove();
             *expired += 1;
+            reclaimed(index, key);
         }
         None
     }
@@ -259,6 +296,7 @@ impl Db {
             let key = key.clone();
             if !self.keep_expired {
                 self.map.remove(&key);
+                self.reclaimed(&key);
             }
             last_expired = Some(key);
         }
@@ -292,6 +330,7 @@ impl Db {
         });
         for k in due {
             self.map.remove(&k);
+            self.reclaimed(&k);
             step.expired += 1;
         }
         step

@@ -31,7 +31,7 @@ impl Keyspace {
     /// A keyspace with `databases` empty DBs.
     pub fn new(databases: usize) -> Keyspace {
         Keyspace {
-            dbs: (0..databases).map(|_| Db::new()).collect(),
+            dbs: (0..databases).map(Db::with_index).collect(),
             stats: KeyspaceStats::default(),
         }
     }

@@ -16,6 +16,7 @@
 //! - `slots`: the Redis Cluster key slot and the shard Tessera gives a key.
 //! - `dataset`: a dataset of every type (`populate`), and two servers' datasets compared key by
 //!   key (TYPE, value, expiry time).
+//! - `writes`: seeded random write loads for the replication tests.
 
 // Each test file uses a different part of the harness.
 #![allow(dead_code, unused_imports)]
@@ -26,6 +27,7 @@ mod reply;
 mod server;
 mod slots;
 mod tools;
+mod writes;
 
 pub use dataset::{
     dataset, dataset_diff, must, populate, wait_same_dataset, Dataset, KeyState, DATASET_DBS,
@@ -38,3 +40,4 @@ pub use reply::{
 pub use server::{reserve_port, target, ServerBuilder, Target, TestServer};
 pub use slots::{key_slot, keys_on_each_shard, shard_of};
 pub use tools::{benchmark, cli, run_tool, ToolOutput};
+pub use writes::{random_write, random_writes, random_writes_of, Mix, Rng};

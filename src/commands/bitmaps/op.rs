@@ -102,6 +102,7 @@ async fn bitop_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
             with_shard_ctx(ks, db, now, |cx| store(cx, &dest, result))
         })
         .await;
+    tx.propagate(db, argv);
     Ok(reply)
 }
 

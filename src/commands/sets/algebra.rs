@@ -321,10 +321,13 @@ async fn combine_across(cx: AsyncCtx, argv: Vec<Bytes>, op: SetOp, store: bool) 
     drop(refs);
     drop(sets);
     let dst = argv[1].clone();
-    tx.run(owner_of(&dst), move |ks| {
-        with_shard_ctx(ks, db, now, |cx| store_result(cx, &dst, result))
-    })
-    .await
+    let r = tx
+        .run(owner_of(&dst), move |ks| {
+            with_shard_ctx(ks, db, now, |cx| store_result(cx, &dst, result))
+        })
+        .await;
+    tx.propagate(db, argv);
+    r
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -127,6 +127,7 @@ async fn smove_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
         with_shard_ctx(ks, db, now, |cx| take(cx, &src, &member))
     })
     .await;
+    tx.propagate(db, argv);
     Ok(Reply::Int(1))
 }
 

@@ -418,6 +418,8 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         {
             break;
         }
+        // This turn's writes go to the replication stream in one piece.
+        crate::replication::propagate::flush_shard();
         let now = l.activity.get();
         if worked || mail || now != seen {
             seen = now;
@@ -427,6 +429,7 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         // Work handed over before the flag was set is visible to glommio now.
         glommio_turn().await;
         last_glommio_turn = std::time::Instant::now();
+        crate::replication::propagate::flush_shard();
         if l.activity.get() == seen && !doorbell.has_mail() && !d.ring.has_work() {
             d.ring.wait(IDLE_WAIT);
         }

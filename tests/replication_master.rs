@@ -10,6 +10,9 @@
 //!   replication id, and gets its writes.
 //! - A failover: the stock replica is promoted and the Tessera master follows it, continuing
 //!   with a partial resync (the offsets of both sides agree byte for byte).
+//! - The stream itself, read by a replica on a raw socket: SELECT, absolute expiries, DEL for
+//!   expired keys (lazy and active), MULTI/EXEC around a command over both shards and around a
+//!   transaction, a served BLPOP as LPOP, PUBLISH, FLUSHDB, and the offset counted alike.
 
 mod common;
 
@@ -304,4 +307,128 @@ fn a_failed_over_master_follows_its_former_replica_with_a_partial_resync() {
         info(&mut m, "replication", "master_replid"),
         info(&mut r, "replication", "master_replid")
     );
+}
+
+/// The arguments of a RESP array of bulk strings, as text.
+fn argv_of(frame: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(frame).into_owned();
+    let mut lines = text.split("\r\n");
+    let n: usize = lines.next().unwrap()[1..].parse().unwrap();
+    (0..n)
+        .map(|_| {
+            lines.next();
+            lines.next().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// A replica on a raw socket: what a Tessera master sends, frame by frame.
+struct FakeReplica {
+    conn: RawConn,
+    /// Stream bytes read since the full sync.
+    read: i64,
+    /// The offset the full sync started from.
+    start: i64,
+}
+
+impl FakeReplica {
+    /// Attaches without `capa eof`, so the dataset comes sized, and skips it.
+    fn attach(master: &TestServer) -> FakeReplica {
+        let mut conn = RawConn::connect(master.port());
+        conn.send_cmd(&["REPLCONF", "listening-port", "1"]);
+        conn.expect(b"+OK\r\n");
+        conn.send_cmd(&["PSYNC", "?", "-1"]);
+        let line = String::from_utf8(conn.read_line()).unwrap();
+        let start: i64 = line.trim_end().rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(line.starts_with("+FULLRESYNC "), "{line}");
+        let size = String::from_utf8(conn.read_line()).unwrap();
+        let size: usize = size.trim_end()[1..].parse().unwrap();
+        conn.read_exact_bytes(size);
+        FakeReplica {
+            conn,
+            read: 0,
+            start,
+        }
+    }
+
+    /// The next command of the stream.
+    fn next(&mut self) -> Vec<String> {
+        let frame = self.conn.read_frame();
+        self.read += frame.len() as i64;
+        argv_of(&frame)
+    }
+
+    /// Asserts that the next commands are `expected` (`*` matches any one argument).
+    fn expect(&mut self, expected: &[&str]) {
+        for want in expected {
+            let want: Vec<&str> = want.split(' ').collect();
+            let got = self.next();
+            let same =
+                got.len() == want.len() && got.iter().zip(&want).all(|(g, w)| *w == "*" || g == w);
+            assert!(same, "expected {want:?}, got {got:?}");
+        }
+    }
+}
+
+#[test]
+fn the_stream_carries_what_replicas_must_run() {
+    let master = start_tessera();
+    let mut c = master.client();
+    let mut r = FakeReplica::attach(&master);
+    let keys = keys_on_each_shard("k", 2);
+
+    // Relative expiries as absolute ones, after the SELECT every new replica's stream opens with.
+    assert_eq!(run(&mut c, "SET a v EX 100"), ok());
+    r.expect(&["SELECT 0", "SET a v PXAT *"]);
+    assert_eq!(run(&mut c, "INCRBYFLOAT f 1.5"), bulk("1.5"));
+    r.expect(&["SET f 1.5 KEEPTTL"]);
+    // A key found expired is deleted with a DEL before the command that found it; one nobody
+    // reads is deleted by active expiry.
+    assert_eq!(run(&mut c, "SET short x PX 1"), ok());
+    r.expect(&["SET short x PXAT *"]);
+    sleep(Duration::from_millis(20));
+    assert_eq!(run(&mut c, "APPEND short y"), int(1));
+    r.expect(&["DEL short", "APPEND short y"]);
+    assert_eq!(run(&mut c, "SET gone x PX 50"), ok());
+    r.expect(&["SET gone x PXAT *", "DEL gone"]);
+    // A multi-key command over both shards is one MULTI/EXEC unit, one part per shard.
+    let mset = format!("MSET {} 1 {} 2", keys[0], keys[1]);
+    assert_eq!(run(&mut c, &mset), ok());
+    r.expect(&[
+        "MULTI",
+        &format!("MSET {} 1", keys[0]),
+        &format!("MSET {} 2", keys[1]),
+        "EXEC",
+    ]);
+    // A blocked client served: its pop, not BLPOP.
+    let blocked = {
+        let mut b = master.client();
+        std::thread::spawn(move || run(&mut b, "BLPOP bl 5"))
+    };
+    sleep(Duration::from_millis(200));
+    assert_eq!(run(&mut c, "RPUSH bl e"), int(1));
+    assert_eq!(blocked.join().unwrap(), array(vec![bulk("bl"), bulk("e")]));
+    r.expect(&["RPUSH bl e", "LPOP bl"]);
+    // Another DB, a transaction, PUBLISH, FLUSHDB.
+    assert_eq!(run(&mut c, "SELECT 5"), ok());
+    assert_eq!(run(&mut c, "MULTI"), ok());
+    assert_eq!(run(&mut c, "SET x 1"), status("QUEUED"));
+    assert_eq!(run(&mut c, "INCR x"), status("QUEUED"));
+    assert_eq!(run(&mut c, "EXEC"), array(vec![ok(), int(2)]));
+    r.expect(&["SELECT 5", "MULTI", "SET x 1", "INCR x", "EXEC"]);
+    assert_eq!(run(&mut c, "PUBLISH ch hi"), int(0));
+    assert_eq!(run(&mut c, "FLUSHDB"), ok());
+    r.expect(&["PUBLISH ch hi", "FLUSHDB"]);
+
+    // The master counts the stream as its replica does.
+    let offset: i64 = info(&mut c, "replication", "master_repl_offset")
+        .parse()
+        .unwrap();
+    assert_eq!(offset, r.start + r.read);
+    r.conn
+        .send_cmd(&["REPLCONF", "ACK", &(r.start + r.read).to_string()]);
+    wait_until(CATCH_UP, "the ACK to show", || {
+        info(&mut c, "replication", "slave0")
+            == format!("ip=127.0.0.1,port=1,state=online,offset={offset},lag=0")
+    });
 }

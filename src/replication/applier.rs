@@ -418,6 +418,7 @@ impl Applier {
     /// False (counted as refused if it asked for one) otherwise.
     fn try_partial(&mut self, req: &SyncRequest, who: &str) -> bool {
         let psync2 = serve::announced(req.client_id).psync2;
+        let limit = usize::try_from(super::outputs::hard_limit()).unwrap_or(usize::MAX);
         let wakes = {
             let mut s = state();
             let ours = req.replid == s.replid
@@ -446,7 +447,7 @@ impl Applier {
             );
             let mut out = line.into_bytes();
             out.extend_from_slice(&bytes);
-            s.outputs.open(req.client_id, req.shard);
+            s.outputs.open(req.client_id, req.shard, limit);
             s.outputs.start(req.client_id, out, 0)
         };
         serve::register(req, req.offset - 1, "online");

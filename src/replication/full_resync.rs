@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use super::backlog::Backlog;
 use super::dataset_rdb::dataset_rdb;
+use super::outputs::hard_limit;
 use super::propagate;
 use super::serve::{self, SyncRequest};
 use super::state::{random_replid, state, NO_REPLID};
@@ -66,6 +67,7 @@ pub async fn serve(req: &SyncRequest, relayed_db: usize, who: &str) {
 
 /// Takes the sync point. Call while every shard is held.
 fn sync_point(req: &SyncRequest, relayed_db: usize) -> SyncPoint {
+    let limit = usize::try_from(hard_limit()).unwrap_or(usize::MAX);
     let (point, master) = {
         let mut s = state();
         s.counters.full += 1;
@@ -89,7 +91,7 @@ fn sync_point(req: &SyncRequest, relayed_db: usize) -> SyncPoint {
         } else {
             relayed_db
         };
-        s.outputs.open(req.client_id, req.shard);
+        s.outputs.open(req.client_id, req.shard, limit);
         let point = SyncPoint {
             replid: s.replid.clone(),
             offset: s.offset,

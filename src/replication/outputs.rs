@@ -33,6 +33,10 @@ struct Output {
     /// Bytes of the dataset sent in the preamble, not counted against the output limit (Redis
     /// sends the RDB from a file, outside the replica's output buffer).
     allowance: usize,
+    /// `client-output-buffer-limit replica`'s hard limit when the buffer opened (0 = none): a
+    /// replica that lets more pile up here (one that never acknowledges its dataset, say) is
+    /// dropped.
+    limit: usize,
 }
 
 /// Every replica's pending bytes.
@@ -41,30 +45,42 @@ pub struct Outputs {
     list: Vec<Output>,
 }
 
-/// Replica connections to wake once the state mutex is released: (executor, client id).
+/// Replica connections to wake once the state mutex is released, and ones to close because
+/// their buffer outgrew the limit: (executor, client id).
 #[must_use = "post the wake-ups once the state mutex is released"]
 #[derive(Debug, Default)]
-pub struct Wakes(SmallVec<[(ShardId, u64); 2]>);
+pub struct Wakes(SmallVec<[(ShardId, u64); 2]>, SmallVec<[(ShardId, u64); 1]>);
 
 impl Wakes {
-    /// Adds `other`'s replicas to wake.
+    /// Adds `other`'s replicas to wake and to close.
     pub fn merge(&mut self, other: Wakes) {
         self.0.extend(other.0);
+        self.1.extend(other.1);
     }
 
-    /// Sends each replica connection the message that moves its pending bytes to its output.
-    /// Call with the state mutex released.
+    /// Sends each replica connection the message that moves its pending bytes to its output,
+    /// or closes it. Call with the state mutex released.
     pub fn post(self) {
         for (shard, client_id) in self.0 {
             deliver_later(shard, move || flush_to_connection(client_id));
+        }
+        for (shard, client_id) in self.1 {
+            tracing::warn!(
+                client = client_id,
+                "Client scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+            deliver_later(shard, move || {
+                connection::kill(client_id);
+            });
         }
     }
 }
 
 impl Outputs {
     /// Opens a collecting buffer for replica `client_id` on executor `shard` (replacing any
-    /// previous one): stream bytes appended from now on wait behind its preamble.
-    pub fn open(&mut self, client_id: u64, shard: ShardId) {
+    /// previous one): stream bytes appended from now on wait behind its preamble. `limit` is
+    /// the most bytes it may hold beyond the dataset (0 = no limit; see [`hard_limit`]).
+    pub fn open(&mut self, client_id: u64, shard: ShardId, limit: usize) {
         self.remove(client_id);
         self.list.push(Output {
             client_id,
@@ -73,6 +89,7 @@ impl Outputs {
             started: false,
             wake_posted: false,
             allowance: 0,
+            limit,
         });
     }
 
@@ -95,15 +112,25 @@ impl Outputs {
         wakes
     }
 
-    /// Appends stream bytes to every replica's buffer; returns the replicas to wake.
+    /// Appends stream bytes to every replica's buffer; returns the replicas to wake (and the
+    /// ones to close, forgotten here, whose buffer outgrew the limit).
     pub fn push(&mut self, bytes: &[u8]) -> Wakes {
         let mut wakes = Wakes::default();
         for o in &mut self.list {
             o.pending.extend_from_slice(bytes);
+            if o.limit > 0 && o.pending.len() > o.limit + o.allowance {
+                wakes.1.push((o.shard, o.client_id));
+                continue;
+            }
             if o.started && !o.wake_posted {
                 o.wake_posted = true;
                 wakes.0.push((o.shard, o.client_id));
             }
+        }
+        if !wakes.1.is_empty() {
+            let gone = &wakes.1;
+            self.list
+                .retain(|o| !gone.iter().any(|&(_, id)| id == o.client_id));
         }
         wakes
     }
@@ -175,8 +202,9 @@ fn flush_to_connection(client_id: u64) {
     connection::schedule_flush(c.token);
 }
 
-/// `client-output-buffer-limit replica`'s hard limit in bytes (0 = none).
-fn hard_limit() -> u64 {
+/// `client-output-buffer-limit replica`'s hard limit in bytes (0 = none). Reads the
+/// configuration: never call with the state mutex held.
+pub fn hard_limit() -> u64 {
     crate::server::shared::shared()
         .config
         .read()
@@ -191,7 +219,7 @@ mod tests {
     #[test]
     fn a_collecting_buffer_keeps_the_stream_behind_its_preamble() {
         let mut o = Outputs::default();
-        o.open(7, 1);
+        o.open(7, 1, 0);
         assert!(o.push(b"abc").0.is_empty(), "not started: nobody to wake");
         let w = o.start(7, b"PRE".to_vec(), 3);
         assert_eq!(w.0.as_slice(), &[(1, 7)]);
@@ -203,5 +231,17 @@ mod tests {
         assert_eq!(o.push(b"g").0.as_slice(), &[(1, 7)]);
         o.remove(7);
         assert!(o.is_empty());
+    }
+
+    #[test]
+    fn a_buffer_past_the_limit_closes_its_replica() {
+        let mut o = Outputs::default();
+        o.open(7, 1, 4);
+        o.open(8, 0, 100);
+        let w = o.push(b"abc");
+        assert!(w.1.is_empty());
+        let w = o.push(b"de");
+        assert_eq!(w.1.as_slice(), &[(1, 7)]);
+        assert_eq!(o.len(), 1, "the other replica stays");
     }
 }

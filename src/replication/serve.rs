@@ -7,8 +7,8 @@
 //! connection is an ordinary client connection of the executor that accepted it; once it asked
 //! for PSYNC, what it receives (the `+FULLRESYNC`/`+CONTINUE` line, the RDB or the backlog, then
 //! the stream) goes through its buffer in `outputs`. The answer to PSYNC itself is the
-//! applier's (`applier::serve`), which takes it between two commands of its master, or, on a
-//! master, while every shard is held.
+//! applier's (`applier::serve`, `full_resync`), made between two commands of this server's
+//! master when it is a replica, and at a barrier of every shard for a full sync.
 
 use bytes::Bytes;
 use std::collections::HashMap;

@@ -17,7 +17,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -57,19 +57,6 @@ fn follow(replica: &TestServer, master: &TestServer) {
         ),
         ok()
     );
-}
-
-fn info(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    info_field(c, section, field).unwrap_or_else(|| panic!("INFO {section} has no {field}"))
-}
-
-/// Waits until `f` is true, or panics with `what` after `timeout`.
-fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        sleep(Duration::from_millis(50));
-    }
 }
 
 fn wait_link_up(replica: &TestServer) {
@@ -323,15 +310,9 @@ fn clients_of_a_replica_read_but_cannot_write() {
     // Wait on the replica alone (reading the master's copy once it is due would make the
     // master delete it), and for the key to be stored there, whether or not it is due yet: a
     // loaded machine may deliver it late.
-    let arrived = Instant::now() + CATCH_UP;
-    while run(&mut r, "DBSIZE") != int(2) {
-        assert!(
-            Instant::now() < arrived,
-            "the key reached the replica: {:?}",
-            run(&mut r, "DBSIZE")
-        );
-        sleep(Duration::from_millis(10));
-    }
+    wait_until(CATCH_UP, "the key to reach the replica", || {
+        run(&mut r, "DBSIZE") == int(2)
+    });
     sleep(Duration::from_millis(400));
     assert_eq!(run(&mut r, "GET short"), nil());
     assert_eq!(run(&mut r, "EXISTS short"), int(0));

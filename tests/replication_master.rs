@@ -19,7 +19,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -34,19 +34,6 @@ fn follow(replica: &TestServer, master: &TestServer) {
     let mut c = replica.client();
     let port = master.port().to_string();
     assert_eq!(run_args(&mut c, &["REPLICAOF", "127.0.0.1", &port]), ok());
-}
-
-fn info(c: &mut redis::Connection, section: &str, field: &str) -> String {
-    info_field(c, section, field).unwrap_or_else(|| panic!("INFO {section} has no {field}"))
-}
-
-/// Waits until `f` is true, or panics with `what` after `timeout`.
-fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        sleep(Duration::from_millis(50));
-    }
 }
 
 /// A key named `prefix<n>` owned by shard `shard` of two.

@@ -34,8 +34,8 @@ pub use dataset::{
 };
 pub use raw::{encode_command, show, RawConn};
 pub use reply::{
-    array, bulk, bulks, double, err, info_field, info_section, int, nil, ok, run, run_args, status,
-    Reply,
+    array, bulk, bulks, double, err, info, info_field, info_section, int, nil, ok, run, run_args,
+    status, wait_until, Reply,
 };
 pub use server::{reserve_port, target, ServerBuilder, Target, TestServer};
 pub use slots::{key_slot, keys_on_each_shard, shard_of};

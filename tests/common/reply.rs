@@ -285,3 +285,20 @@ pub fn info_section(conn: &mut redis::Connection, section: &str) -> BTreeMap<Str
 pub fn info_field(conn: &mut redis::Connection, section: &str, field: &str) -> Option<String> {
     info_section(conn, section).remove(field)
 }
+
+/// INFO `section`'s `field`; panics when it is missing.
+pub fn info(c: &mut redis::Connection, section: &str, field: &str) -> String {
+    info_field(c, section, field).unwrap_or_else(|| panic!("INFO {section} has no {field}"))
+}
+
+/// Waits until `f` is true, or panics with `what` after `timeout`.
+pub fn wait_until(timeout: std::time::Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -379,36 +379,15 @@ fn xreadgroup_block_serves_waiting_consumers_in_order() {
     let srv = TestServer::builder().threads(2).start();
     let mut c = srv.client();
     run(&mut c, "XGROUP CREATE gs g $ MKSTREAM");
-    let mut alice = RawConn::connect(srv.port());
-    alice.send_cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "alice",
-        "BLOCK",
-        "5000",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "gs",
-        ">",
-    ]);
-    sleep(SETTLE);
-    let mut bob = RawConn::connect(srv.port());
-    bob.send_cmd(&[
-        "XREADGROUP",
-        "GROUP",
-        "g",
-        "bob",
-        "BLOCK",
-        "5000",
-        "COUNT",
-        "1",
-        "STREAMS",
-        "gs",
-        ">",
-    ]);
-    sleep(SETTLE);
+    let wait_as = |consumer: &str| {
+        let mut conn = RawConn::connect(srv.port());
+        let read = format!("XREADGROUP GROUP g {consumer} BLOCK 5000 COUNT 1 STREAMS gs >");
+        conn.send_cmd(&read.split(' ').collect::<Vec<_>>());
+        sleep(SETTLE);
+        conn
+    };
+    let mut alice = wait_as("alice");
+    let mut bob = wait_as("bob");
     run(&mut c, "XADD gs 1-1 a 1");
     alice.expect(b"*1\r\n*2\r\n$2\r\ngs\r\n*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n");
     bob.expect_silence(Duration::from_millis(100));

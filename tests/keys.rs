@@ -6,25 +6,13 @@ mod common;
 
 use std::collections::HashSet;
 use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::*;
 
 const NOT_INT: &str = "ERR value is not an integer or out of range";
 const SYNTAX: &str = "ERR syntax error";
 const DB_RANGE: &str = "ERR DB index is out of range";
-
-fn unix_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn assert_between(r: Reply, lo: i64, hi: i64) {
-    let n = r.int();
-    assert!((lo..=hi).contains(&n), "{n} is not within {lo}..={hi}");
-}
 
 /// Every key a full SCAN returns (cursor 0 to cursor 0) with these extra arguments.
 fn scan_all(c: &mut redis::Connection, extra: &str) -> Vec<String> {

@@ -71,6 +71,24 @@ fn check_rdb(path: &Path) {
     );
 }
 
+/// The selected server (Tessera with two shards) with a save point: SIGTERM, SHUTDOWN and
+/// FLUSHALL then save, and a failed save refuses writes.
+fn saving_server() -> TestServer {
+    TestServer::builder()
+        .threads(2)
+        .args(&["--save", "3600 1"])
+        .start()
+}
+
+/// Sends `command` (a SHUTDOWN) and waits for the server to exit successfully.
+fn shut_down(srv: &mut TestServer, command: &[&str]) {
+    let mut raw = srv.raw();
+    raw.send_cmd(command);
+    raw.expect_closed();
+    let exit = srv.wait_exit(Duration::from_secs(10)).expect("it exits");
+    assert!(exit.success(), "{exit}");
+}
+
 /// A server of `builder`'s kind started on a copy of `file` as its `dump.rdb`.
 fn start_on(builder: ServerBuilder, file: &Path) -> TestServer {
     fs::copy(file, builder.dir().join("dump.rdb")).expect("copy the snapshot");
@@ -86,14 +104,11 @@ fn keys_in(path: &Path) -> BTreeSet<(u64, Vec<u8>)> {
 
 /// Saves the dataset with `how` and checks that stock Redis loads the file to the same data.
 fn saved_file_loads_in_redis(how: &str) {
-    let mut srv = TestServer::builder()
-        .threads(2)
-        .args(&["--save", "3600 1"])
-        .start();
+    let mut srv = saving_server();
     let mut c = srv.client();
     populate(&mut c);
     let want = dataset(&mut c);
-    assert_eq!(want.len(), 31, "the dataset");
+    assert_eq!(want.len(), 49, "the dataset");
     let file = srv.dir().join("dump.rdb");
     match how {
         "BGSAVE" => {
@@ -101,20 +116,13 @@ fn saved_file_loads_in_redis(how: &str) {
             wait_bgsave_ok(&mut c);
         }
         "SAVE" => assert_eq!(run(&mut c, "SAVE"), ok()),
-        "SHUTDOWN SAVE" => {
-            let mut raw = srv.raw();
-            raw.send_cmd(&["SHUTDOWN", "SAVE"]);
-            raw.expect_closed();
-            let exit = srv.wait_exit(Duration::from_secs(10)).expect("it exits");
-            assert!(exit.success(), "{exit}");
-        }
+        "SHUTDOWN SAVE" => shut_down(&mut srv, &["SHUTDOWN", "SAVE"]),
         other => unreachable!("{other}"),
     }
     check_rdb(&file);
     let redis = start_on(TestServer::redis_builder(), &file);
     let got = dataset(&mut redis.client());
-    assert_eq!(got.len(), want.len(), "{how}: key count");
-    assert_eq!(got, want, "{how}");
+    assert_same_dataset(&got, &want);
 }
 
 #[test]
@@ -145,7 +153,7 @@ fn a_file_saved_by_stock_redis_loads_into_tessera_at_start_up() {
     wait_for("the load", Duration::from_secs(10), || {
         field(&mut c, "loading") == "0"
     });
-    assert_eq!(dataset(&mut c), want);
+    assert_same_dataset(&dataset(&mut c), &want);
     let p = persistence(&mut c);
     assert_eq!(p["rdb_last_load_keys_loaded"], want.len().to_string());
     assert_eq!(p["rdb_last_load_keys_expired"], "0");
@@ -154,10 +162,7 @@ fn a_file_saved_by_stock_redis_loads_into_tessera_at_start_up() {
 
 #[test]
 fn tessera_saves_on_sigterm_and_restarts_with_the_same_data() {
-    let mut srv = TestServer::builder()
-        .threads(2)
-        .args(&["--save", "3600 1"])
-        .start();
+    let mut srv = saving_server();
     let mut c = srv.client();
     populate(&mut c);
     let want = dataset(&mut c);
@@ -174,7 +179,7 @@ fn tessera_saves_on_sigterm_and_restarts_with_the_same_data() {
     wait_for("the load", Duration::from_secs(10), || {
         field(&mut c, "loading") == "0"
     });
-    assert_eq!(dataset(&mut c), want);
+    assert_same_dataset(&dataset(&mut c), &want);
 }
 
 /// BGSAVE while a writer keeps adding keys `w:0`, `w:1`… one at a time: the file holds every
@@ -462,10 +467,7 @@ fn a_save_rule_starts_a_background_save() {
 
 #[test]
 fn a_failed_save_keeps_shutdown_from_stopping_and_refuses_writes() {
-    let mut srv = TestServer::builder()
-        .threads(2)
-        .args(&["--save", "3600 1"])
-        .start();
+    let mut srv = saving_server();
     // A directory in the snapshot's place: every save fails at its rename.
     fs::create_dir(srv.dir().join("dump.rdb")).unwrap();
     let mut c = srv.client();
@@ -494,11 +496,7 @@ fn a_failed_save_keeps_shutdown_from_stopping_and_refuses_writes() {
     );
     assert_eq!(run(&mut c, "SET k2 v"), ok());
     assert!(srv.log().contains("Background saving error"));
-    let mut raw = srv.raw();
-    raw.send_cmd(&["SHUTDOWN", "FORCE"]);
-    raw.expect_closed();
-    let exit = srv.wait_exit(Duration::from_secs(10)).expect("it exits");
-    assert!(exit.success(), "{exit}");
+    shut_down(&mut srv, &["SHUTDOWN", "FORCE"]);
     let leftovers: Vec<_> = fs::read_dir(srv.dir())
         .unwrap()
         .filter_map(|e| e.ok())
@@ -509,10 +507,7 @@ fn a_failed_save_keeps_shutdown_from_stopping_and_refuses_writes() {
 
 #[test]
 fn flushall_with_save_points_saves_the_empty_dataset() {
-    let srv = TestServer::builder()
-        .threads(2)
-        .args(&["--save", "3600 1"])
-        .start();
+    let srv = saving_server();
     let mut c = srv.client();
     assert_eq!(run(&mut c, "MSET a 1 b 2 c 3"), ok());
     assert_eq!(run(&mut c, "SAVE"), ok());

@@ -42,145 +42,11 @@ fn start_tessera(extra: &[&str]) -> TestServer {
     TestServer::builder().threads(2).args(extra).start()
 }
 
-fn cmd(c: &mut redis::Connection, args: &[&str]) -> Reply {
-    let r = run_args(c, args);
-    assert!(!r.is_error(), "{args:?}: {r:?}");
-    r
-}
-
-fn follow(replica: &TestServer, master: &TestServer) {
-    let mut c = replica.client();
-    assert_eq!(
-        run_args(
-            &mut c,
-            &["REPLICAOF", "127.0.0.1", &master.port().to_string()]
-        ),
-        ok()
-    );
-}
-
 fn wait_link_up(replica: &TestServer) {
     let mut c = replica.client();
     wait_until(CATCH_UP, "the link to come up", || {
         info_field(&mut c, "replication", "master_link_status").as_deref() == Some("up")
     });
-}
-
-/// Bytes that LZF cannot shrink, so large values stay large on the wire.
-fn noise(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// Fills all 16 DBs with every type in each of its encodings, large values and expiry times.
-fn populate(c: &mut redis::Connection) {
-    let later = (now_ms() + 3_600_000).to_string();
-    for db in 0..16u32 {
-        cmd(c, &["SELECT", &db.to_string()]);
-        let d = db.to_string();
-        cmd(c, &["SET", &format!("str:{d}"), "small value"]);
-        cmd(c, &["SET", &format!("int:{d}"), "12345"]);
-        cmd(c, &["SET", &format!("neg:{d}"), "-9000000000"]);
-        cmd(c, &["SET", &format!("ttl:{d}"), "bye", "PXAT", &later]);
-        let mut list: Vec<String> = vec!["RPUSH".into(), format!("list:{d}")];
-        list.extend((0..20).map(|i| format!("item{i}")));
-        cmd(c, &list.iter().map(String::as_str).collect::<Vec<_>>());
-        let mut hash: Vec<String> = vec!["HSET".into(), format!("hash:{d}")];
-        hash.extend((0..10).flat_map(|i| [format!("f{i}"), format!("v{i}")]));
-        cmd(c, &hash.iter().map(String::as_str).collect::<Vec<_>>());
-        cmd(
-            c,
-            &["SADD", &format!("intset:{d}"), "1", "2", "3", "100000"],
-        );
-        cmd(c, &["SADD", &format!("set:{d}"), "a", "b", "c"]);
-        cmd(
-            c,
-            &[
-                "ZADD",
-                &format!("zset:{d}"),
-                "1",
-                "a",
-                "2.5",
-                "b",
-                "-3",
-                "c",
-            ],
-        );
-        cmd(c, &["EXPIRE", &format!("hash:{d}"), "7200"]);
-    }
-    cmd(c, &["SELECT", "0"]);
-    // Large and long values, in their big encodings.
-    let big = noise(300_000, 7);
-    run_args(
-        c,
-        &[b"SET".as_slice(), b"big:string".as_slice(), big.as_slice()],
-    );
-    let many: Vec<String> = (0..600).map(|i| format!("element-{i}")).collect();
-    for (key, head) in [("big:list", "RPUSH"), ("big:set", "SADD")] {
-        let mut args = vec![head, key];
-        args.extend(many.iter().map(String::as_str));
-        cmd(c, &args);
-    }
-    let ints: Vec<String> = (0..1000).map(|i| (i * 7).to_string()).collect();
-    let mut args = vec!["SADD", "big:intset"];
-    args.extend(ints.iter().map(String::as_str));
-    cmd(c, &args);
-    let pairs: Vec<String> = (0..600)
-        .flat_map(|i| [format!("field-{i}"), "x".repeat(i % 100)])
-        .collect();
-    let mut args = vec!["HSET", "big:hash"];
-    args.extend(pairs.iter().map(String::as_str));
-    cmd(c, &args);
-    let scored: Vec<String> = (0..600)
-        .flat_map(|i| [format!("{}.25", i as i64 - 300), format!("member-{i}")])
-        .collect();
-    let mut args = vec!["ZADD", "big:zset"];
-    args.extend(scored.iter().map(String::as_str));
-    cmd(c, &args);
-    for i in 0..50 {
-        cmd(
-            c,
-            &[
-                "XADD",
-                "stream",
-                &format!("{}-1", i + 1),
-                "f",
-                &i.to_string(),
-            ],
-        );
-    }
-    cmd(c, &["XGROUP", "CREATE", "stream", "readers", "10-1"]);
-    cmd(
-        c,
-        &[
-            "XREADGROUP",
-            "GROUP",
-            "readers",
-            "alice",
-            "COUNT",
-            "5",
-            "STREAMS",
-            "stream",
-            ">",
-        ],
-    );
-    let long_member = "m".repeat(200);
-    cmd(c, &["SADD", "set:longmember", &long_member]);
-    cmd(c, &["ZADD", "zset:longmember", "1", &long_member]);
 }
 
 fn full_sync_then_writes(diskless: bool) {
@@ -215,12 +81,12 @@ fn a_dropped_link_resumes_with_a_partial_resync() {
     let master = start_master(true);
     let replica = start_tessera(&[]);
     let mut m = master.client();
-    cmd(&mut m, &["SET", "before", "1"]);
+    assert_eq!(run(&mut m, "SET before 1"), ok());
     follow(&replica, &master);
     wait_same_dataset(&master, &replica, CATCH_UP);
-    cmd(&mut m, &["SELECT", "3"]);
-    cmd(&mut m, &["SET", "in-db-3", "x"]);
-    cmd(&mut m, &["SELECT", "0"]);
+    assert_eq!(run(&mut m, "SELECT 3"), ok());
+    assert_eq!(run(&mut m, "SET in-db-3 x"), ok());
+    assert_eq!(run(&mut m, "SELECT 0"), ok());
     wait_same_dataset(&master, &replica, CATCH_UP);
     let replid = info(&mut m, "replication", "master_replid");
     for round in 0..2 {
@@ -241,7 +107,7 @@ fn a_dropped_link_resumes_with_a_partial_resync() {
     let list = run(&mut r, "CLIENT LIST TYPE master").text();
     assert!(list.contains(" flags=M "), "{list}");
     assert_eq!(run(&mut r, "CLIENT KILL TYPE master"), int(1));
-    cmd(&mut m, &["SET", "after-kill", "1"]);
+    assert_eq!(run(&mut m, "SET after-kill 1"), ok());
     wait_same_dataset(&master, &replica, CATCH_UP);
     assert_eq!(info(&mut m, "stats", "sync_partial_ok"), "3");
     assert_eq!(info(&mut m, "stats", "sync_full"), "1");
@@ -264,7 +130,11 @@ fn the_replica_keeps_up_across_a_master_restart() {
     wait_until(CATCH_UP, "the link to drop", || {
         info_field(&mut r, "replication", "master_link_status").as_deref() == Some("down")
     });
-    assert_eq!(run(&mut r, "GET str:0"), bulk("small value"), "data stays");
+    assert_eq!(
+        run(&mut r, "GET str:short"),
+        bulk("hello world"),
+        "data stays"
+    );
     master.restart();
     let mut m = master.client();
     wait_link_up(&replica);
@@ -287,7 +157,7 @@ fn clients_of_a_replica_read_but_cannot_write() {
         .start();
     let replica = start_tessera(&[]);
     let mut m = master.client();
-    cmd(&mut m, &["SET", "k", "from-master"]);
+    assert_eq!(run(&mut m, "SET k from-master"), ok());
     follow(&replica, &master);
     wait_same_dataset(&master, &replica, CATCH_UP);
     let mut r = replica.client();
@@ -305,8 +175,8 @@ fn clients_of_a_replica_read_but_cannot_write() {
     assert_eq!(run(&mut r, "HELLO 2").items()[11], bulk("replica"));
     // A key the master set to expire reads as gone once due, but only the master's DEL removes
     // it (the master here expires keys only when they are read).
-    cmd(&mut m, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    cmd(&mut m, &["SET", "short", "x", "PX", "300"]);
+    assert_eq!(run(&mut m, "DEBUG SET-ACTIVE-EXPIRE 0"), ok());
+    assert_eq!(run(&mut m, "SET short x PX 300"), ok());
     // Wait on the replica alone (reading the master's copy once it is due would make the
     // master delete it), and for the key to be stored there, whether or not it is due yet: a
     // loaded machine may deliver it late.
@@ -341,7 +211,7 @@ fn info_replication_and_role_on_both_sides() {
     assert_eq!(before["master_repl_offset"], "0");
     assert_eq!(before["second_repl_offset"], "-1");
     let mut m = master.client();
-    cmd(&mut m, &["SET", "k", "v"]);
+    assert_eq!(run(&mut m, "SET k v"), ok());
     follow(&replica, &master);
     wait_same_dataset(&master, &replica, CATCH_UP);
     let mut ri = info_section(&mut r, "replication");
@@ -406,7 +276,7 @@ fn info_replication_and_role_on_both_sides() {
         ]
     );
     assert!(role[4].int() >= offset, "{role:?}");
-    cmd(&mut m, &["SET", "more", "bytes"]);
+    assert_eq!(run(&mut m, "SET more bytes"), ok());
     wait_same_dataset(&master, &replica, CATCH_UP);
     ri = info_section(&mut r, "replication");
     assert!(ri["slave_repl_offset"].parse::<i64>().unwrap() > offset);
@@ -448,11 +318,9 @@ fn replicaof_no_one_keeps_the_data_and_starts_a_new_history() {
     assert_eq!(after["master_repl_offset"], offset.to_string());
     assert_eq!(run(&mut r, "ROLE").items()[0], bulk("master"));
     // The master's later writes no longer arrive; the data is what the master had.
-    cmd(&mut m, &["SET", "after-promotion", "1"]);
+    assert_eq!(run(&mut m, "SET after-promotion 1"), ok());
     sleep(Duration::from_millis(200));
-    let got = dataset(&mut r);
-    let diff = dataset_diff(&expected, &got, 10);
-    assert!(diff.is_empty(), "{}", diff.join("\n"));
+    assert_same_dataset(&dataset(&mut r), &expected);
     assert_eq!(run(&mut r, "SET mine 1"), ok());
     assert_eq!(run(&mut r, "REPLICAOF NO ONE"), ok());
     assert_eq!(
@@ -467,9 +335,9 @@ fn masterauth_and_a_wrong_password_that_is_retried() {
     let master = start_master(true);
     let replica = start_tessera(&["--masterauth", "wrong"]);
     let mut m = master.client();
-    cmd(&mut m, &["CONFIG", "SET", "requirepass", "s3cret"]);
-    cmd(&mut m, &["AUTH", "s3cret"]);
-    cmd(&mut m, &["SET", "k", "v"]);
+    assert_eq!(run(&mut m, "CONFIG SET requirepass s3cret"), ok());
+    assert_eq!(run(&mut m, "AUTH s3cret"), ok());
+    assert_eq!(run(&mut m, "SET k v"), ok());
     follow(&replica, &master);
     wait_until(CATCH_UP, "the AUTH failure in the log", || {
         replica.log().contains("Unable to AUTH to MASTER")
@@ -485,7 +353,7 @@ fn masterauth_and_a_wrong_password_that_is_retried() {
 fn the_replicaof_directive_follows_at_start_up() {
     let master = start_master(false);
     let mut m = master.client();
-    cmd(&mut m, &["SET", "k", "v"]);
+    assert_eq!(run(&mut m, "SET k v"), ok());
     let port = master.port().to_string();
     let replica = TestServer::builder()
         .threads(2)
@@ -649,10 +517,10 @@ fn a_new_master_replaces_the_whole_dataset() {
     let second = start_master(false);
     let mut a = first.client();
     let mut b = second.client();
-    cmd(&mut a, &["SET", "only-on-first", "1"]);
-    cmd(&mut a, &["SET", "shared", "first"]);
-    cmd(&mut b, &["SET", "shared", "second"]);
-    cmd(&mut b, &["HSET", "only-on-second", "f", "v"]);
+    assert_eq!(run(&mut a, "SET only-on-first 1"), ok());
+    assert_eq!(run(&mut a, "SET shared first"), ok());
+    assert_eq!(run(&mut b, "SET shared second"), ok());
+    assert_eq!(run(&mut b, "HSET only-on-second f v"), int(1));
     // An empty replica with on-empty-db loads in place; the second sync goes aside and switches.
     let replica = start_tessera(&["--repl-diskless-load", "on-empty-db"]);
     follow(&replica, &first);

@@ -30,12 +30,6 @@ fn start_tessera() -> TestServer {
     TestServer::builder().threads(2).start()
 }
 
-fn follow(replica: &TestServer, master: &TestServer) {
-    let mut c = replica.client();
-    let port = master.port().to_string();
-    assert_eq!(run_args(&mut c, &["REPLICAOF", "127.0.0.1", &port]), ok());
-}
-
 /// A key named `prefix<n>` owned by shard `shard` of two.
 fn key_on(prefix: &str, shard: usize) -> String {
     keys_on_each_shard(prefix, 2).swap_remove(shard)

@@ -9,32 +9,12 @@ mod common;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 const NOT_INT: &str = "ERR value is not an integer or out of range";
 const SYNTAX: &str = "ERR syntax error";
-
-fn unix_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn assert_between(r: Reply, lo: i64, hi: i64) {
-    let n = r.int();
-    assert!((lo..=hi).contains(&n), "{n} is not within {lo}..={hi}");
-}
 
 // ---------------------------------------------------------------- GET and SET
 
@@ -93,7 +73,7 @@ fn set_ex_px_exat_pxat_set_the_deadline() {
     let at = unix_secs() + 100;
     assert_eq!(run(&mut c, &format!("SET c v EXAT {at}")), ok());
     assert_eq!(run(&mut c, "EXPIRETIME c"), int(at));
-    let at_ms = unix_ms() + 100_000;
+    let at_ms = now_ms() + 100_000;
     assert_eq!(run(&mut c, &format!("SET d v PXAT {at_ms}")), ok());
     assert_eq!(run(&mut c, "PEXPIRETIME d"), int(at_ms));
     assert_eq!(run(&mut c, "GET d"), bulk("v"));
@@ -273,7 +253,7 @@ fn getex_reads_and_changes_the_ttl() {
     let at = unix_secs() + 300;
     assert_eq!(run(&mut c, &format!("GETEX k EXAT {at}")), bulk("v"));
     assert_eq!(run(&mut c, "EXPIRETIME k"), int(at));
-    let at_ms = unix_ms() + 400_000;
+    let at_ms = now_ms() + 400_000;
     assert_eq!(run(&mut c, &format!("GETEX k PXAT {at_ms}")), bulk("v"));
     assert_eq!(run(&mut c, "PEXPIRETIME k"), int(at_ms));
     assert_eq!(run(&mut c, "GETEX k PERSIST"), bulk("v"));

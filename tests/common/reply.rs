@@ -271,6 +271,12 @@ fn split_args(line: &str) -> Option<Vec<Vec<u8>>> {
     }
 }
 
+/// An integer reply within `lo..=hi` (a TTL, a time).
+pub fn assert_between(r: Reply, lo: i64, hi: i64) {
+    let n = r.int();
+    assert!((lo..=hi).contains(&n), "{n} is not within {lo}..={hi}");
+}
+
 /// INFO `section` parsed into its `field:value` lines.
 pub fn info_section(conn: &mut redis::Connection, section: &str) -> BTreeMap<String, String> {
     let text = run_args(conn, &["INFO", section]).text();

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::raw::RawConn;
+use super::reply::{ok, run_args};
 
 /// How long a server may take to answer its first PING.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -546,6 +547,13 @@ fn free_port() -> u16 {
             return port;
         }
     }
+}
+
+/// Makes `replica` a replica of `master` (REPLICAOF on loopback).
+pub fn follow(replica: &TestServer, master: &TestServer) {
+    let port = master.port().to_string();
+    let reply = run_args(&mut replica.client(), &["REPLICAOF", "127.0.0.1", &port]);
+    assert_eq!(reply, ok());
 }
 
 /// Reserves a free loopback port for a server the test starts itself.

@@ -7,6 +7,7 @@
 //! expire while the load runs, so the master sends DELs), RENAME/COPY/SMOVE/LMOVE/BITOP/PFMERGE/
 //! SORT STORE/ZRANGESTORE/MSETNX over shards, LMPOP/ZMPOP, SPOP with a count, PUBLISH.
 
+use super::now_ms;
 use super::raw::{encode_command, RawConn};
 
 /// Which commands a load draws from.
@@ -16,13 +17,6 @@ pub enum Mix {
     Basic,
     /// The common writes and the ones a master rewrites or gathers (module documentation).
     Wide,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
 }
 
 /// Number of extra kinds of writes in `Mix::Wide`.
@@ -126,7 +120,7 @@ pub fn random_write(rng: &mut Rng, mix: Mix) -> Vec<Vec<String>> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
     let key = |rng: &mut Rng, kind: &str| format!("{kind}:{}", rng.below(40));
     let val = |rng: &mut Rng| format!("v{}", rng.below(1000));
-    let far = (now_ms() + 1_000_000 + rng_ms(rng)).to_string();
+    let far = (now_ms() as u64 + 1_000_000 + rng_ms(rng)).to_string();
     let kinds = match mix {
         Mix::Basic => 38,
         Mix::Wide => 38 + WIDE_KINDS,

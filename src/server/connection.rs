@@ -101,6 +101,11 @@ impl Conn {
         c
     }
 
+    /// Bytes received and not run yet (the client's query buffer, as CLIENT LIST counts it).
+    pub fn query_buffer_len(&self) -> usize {
+        self.inbuf.len() + self.parser.pending_bytes()
+    }
+
     /// True once the connection must close after its pending replies are sent.
     pub fn closing(&self) -> bool {
         self.client.close_after_reply

@@ -163,7 +163,12 @@ impl SetArgs {
     /// Parses `SET key value [options]`. Reads argv only; the expiry argument is checked later
     /// (see [`ExpireArg`]).
     fn parse(args: &[Bytes]) -> Result<SetArgs, CmdError> {
-        let o = StringOptions::parse(ArgCursor::new(args, 3), true)?;
+        // Most SETs have no option; skip the option loop for them.
+        let o = if args.len() == 3 {
+            StringOptions::default()
+        } else {
+            StringOptions::parse(ArgCursor::new(args, 3), true)?
+        };
         let replay = (o.get && o.expire.is_none()).then(|| {
             let is_get = |a: &Bytes| a.eq_ignore_ascii_case(b"GET");
             let opts = args[3..].iter().filter(|a| !is_get(a));
@@ -271,7 +276,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
 
 /// GET key
 pub(super) fn get(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    Ok(cx.read_str(&args[1])?.map_or(Reply::Nil, Reply::Bulk))
+    cx.reply_str(&args[1])
 }
 
 /// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |

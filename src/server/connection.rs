@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use super::client::ClientState;
-use super::dispatch::{dispatch, Step};
+use super::dispatch::{dispatch, dispatch_into, Step};
 use super::pipeline::{self, Pipeline};
 use super::runtime::note_activity;
 use crate::commands::table::CmdResult;
@@ -112,10 +112,7 @@ impl Conn {
     }
 
     fn write(&mut self, reply: &Reply) {
-        encode(reply, self.client.resp, &mut self.out);
-        if reply.is_error() {
-            super::runtime::local().stats.borrow_mut().error_replies += 1;
-        }
+        write_reply(&mut self.out, self.client.resp, reply);
     }
 
     /// Runs commands from the input until it is exhausted or one must wait. Commands for other
@@ -145,10 +142,16 @@ impl Conn {
                     break Next::Idle;
                 }
             }
-            let step = dispatch(&mut self.client, &mut self.argv);
+            // With no reply held back in a round, replies go straight to the output.
+            let step = if round.is_empty() {
+                dispatch_into(&mut self.client, &mut self.argv, &mut self.out)
+            } else {
+                Some(dispatch(&mut self.client, &mut self.argv))
+            };
             // AUTH and HELLO may have authenticated the client, which lifts the parser's
             // pre-authentication limits.
             self.parser.set_auth_required(!self.client.authenticated);
+            let Some(step) = step else { continue };
             match step {
                 Step::Reply(r) => self.answer(&mut round, r),
                 Step::Remote(cmd) => round.push_remote(cmd),
@@ -170,6 +173,14 @@ impl Conn {
         } else {
             round.push_reply(r);
         }
+    }
+}
+
+/// Appends `reply` to a connection's output `out` in protocol version `resp`, counting errors.
+pub fn write_reply(out: &mut Vec<u8>, resp: u8, reply: &Reply) {
+    encode(reply, resp, out);
+    if reply.is_error() {
+        super::runtime::local().stats.borrow_mut().error_replies += 1;
     }
 }
 

@@ -98,6 +98,17 @@ impl Batch {
         true
     }
 
+    /// Calls `f` with the second argument (the key, for most commands) of every command not
+    /// handed out yet.
+    pub(super) fn for_each_second_arg(&self, mut f: impl FnMut(&[u8])) {
+        for i in self.next..self.cmds.len() {
+            let start = if i == 0 { 0 } else { self.cmds[i - 1].1 };
+            if self.cmds[i].1 - start >= 2 {
+                f(&self.block[self.args[start + 1].clone()]);
+            }
+        }
+    }
+
     /// Puts the commands not handed out yet back in front of `buf`, to be parsed again under
     /// new limits. Copies them: this happens at most when a client's limits tighten.
     pub(super) fn give_back(&mut self, buf: &mut BytesMut) {
@@ -237,6 +248,19 @@ mod tests {
         assert_eq!(argv, vec![Bytes::from("GET"), Bytes::from("k")]);
         assert!(b.is_empty());
         assert!(!b.pop_into(&mut argv));
+    }
+
+    #[test]
+    fn the_keys_read_ahead_are_the_second_arguments_of_the_commands_not_handed_out() {
+        let mut b = Batch::default();
+        let mut buf = BytesMut::from(
+            &b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nv\r\n"[..],
+        );
+        assert!(b.fill(&mut buf, 1024, 512));
+        assert!(b.pop_into(&mut Vec::new()));
+        let mut keys = Vec::new();
+        b.for_each_second_arg(|k| keys.push(k.to_vec()));
+        assert_eq!(keys, vec![b"b".to_vec()]);
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub struct RequestParser {
     auth_required: bool,
     /// Whole commands already split off the buffer; they come before anything left in it.
     batch: Batch,
+    /// The last call split a new run of commands off the buffer.
+    new_read_ahead: bool,
 }
 
 impl RequestParser {
@@ -139,6 +141,23 @@ impl RequestParser {
         result
     }
 
+    /// True when whole commands were read ahead (split off the buffer and not handed out yet).
+    pub fn has_read_ahead(&self) -> bool {
+        !self.batch.is_empty()
+    }
+
+    /// True once after a call that read commands ahead: the caller may then look at them (see
+    /// `for_each_read_ahead_key`).
+    pub fn take_new_read_ahead(&mut self) -> bool {
+        std::mem::take(&mut self.new_read_ahead)
+    }
+
+    /// Calls `f` with the second argument of each command read ahead, in order: the key, for
+    /// most commands, so that a caller may warm the cache for them.
+    pub fn for_each_read_ahead_key(&self, f: impl FnMut(&[u8])) {
+        self.batch.for_each_second_arg(f)
+    }
+
     /// Bytes received and not handed out as commands yet, beyond those still in the buffer.
     pub fn pending_bytes(&self) -> usize {
         self.batch.pending_bytes()
@@ -180,6 +199,7 @@ impl RequestParser {
                 }
                 let (max_count, max_len) = self.fast_limits(limits);
                 if self.batch.fill(buf, max_count, max_len) {
+                    self.new_read_ahead = true;
                     return Ok(self.batch.pop_into(argv));
                 }
                 match self.start_multibulk(buf, limits)? {

@@ -17,6 +17,7 @@ use std::rc::{Rc, Weak};
 use super::client::ClientState;
 use super::dispatch::{dispatch, dispatch_into, Step};
 use super::pipeline::{self, Pipeline};
+use super::prefetch;
 use super::runtime::note_activity;
 use crate::commands::table::CmdResult;
 use crate::protocol::encoder::encode;
@@ -141,6 +142,9 @@ impl Conn {
                     self.client.close_after_reply = true;
                     break Next::Idle;
                 }
+            }
+            if self.parser.take_new_read_ahead() {
+                prefetch::warm_read_ahead(&self.parser, self.client.db);
             }
             // With no reply held back in a round, replies go straight to the output.
             let step = if round.is_empty() {

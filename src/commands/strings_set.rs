@@ -254,21 +254,24 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         (None, TtlChange::Keep) => existing.flatten(),
         (None, _) => None,
     };
-    let entry = Entry {
-        deadline,
-        ..Entry::new(Value::Str(req.value.clone()))
-    };
-    cx.db().insert(req.key.clone(), entry);
-    cx.dirty(1);
-    if let Some(ms) = expire_at {
-        cx.out.replace(vec![
+    // Key and value move into the store; only an expiry needs copies of them for replicas
+    // (each copy of a `Bytes` is an atomic reference-count change).
+    let with_deadline = expire_at.map(|ms| {
+        vec![
             word("SET"),
-            req.key,
-            req.value,
+            req.key.clone(),
+            req.value.clone(),
             word("PXAT"),
             int_bytes(ms),
-        ]);
-    } else if let Some(argv) = req.replay {
+        ]
+    });
+    let entry = Entry {
+        deadline,
+        ..Entry::new(Value::Str(req.value))
+    };
+    cx.db().insert(req.key, entry);
+    cx.dirty(1);
+    if let Some(argv) = with_deadline.or(req.replay) {
         cx.out.replace(argv);
     }
     Ok(old.unwrap_or(req.done))

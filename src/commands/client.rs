@@ -198,7 +198,7 @@ fn local_snapshots(only: Option<u64>) -> Vec<ClientSnapshot> {
         }
         out.push(ClientSnapshot {
             state: c.client.clone(),
-            qbuf: c.inbuf.len(),
+            qbuf: c.query_buffer_len(),
             qbuf_free: c.inbuf.capacity() - c.inbuf.len(),
             obl: c.out.len(),
             rbs: c.out.capacity(),

@@ -7,7 +7,9 @@
 use bytes::Bytes;
 
 use super::propagation::Propagation;
+use crate::protocol::encoder;
 use crate::protocol::error::CmdError;
+use crate::protocol::reply::Reply;
 use crate::server::client::ClientState;
 use crate::server::shards::ShardId;
 use crate::storage::clock::UnixMillis;
@@ -25,6 +27,18 @@ pub struct ShardCtx<'a> {
     pub now: UnixMillis,
     /// What goes to replicas for this command.
     pub out: &'a mut Propagation,
+    /// The connection's output, when the reply may be written there at once (the command runs
+    /// inline for its connection, with no earlier reply still pending). A handler that uses it
+    /// returns `Reply::Written`.
+    pub reply_to: Option<ReplyTo<'a>>,
+}
+
+/// Where a handler may write its reply itself: the connection's output and protocol version.
+pub struct ReplyTo<'a> {
+    /// The connection's pending output.
+    pub out: &'a mut Vec<u8>,
+    /// The connection's protocol version (2 or 3).
+    pub resp: u8,
 }
 
 impl<'a> ShardCtx<'a> {
@@ -35,7 +49,13 @@ impl<'a> ShardCtx<'a> {
         now: UnixMillis,
         out: &'a mut Propagation,
     ) -> ShardCtx<'a> {
-        ShardCtx { ks, db, now, out }
+        ShardCtx {
+            ks,
+            db,
+            now,
+            out,
+            reply_to: None,
+        }
     }
 
     /// The selected DB.
@@ -73,6 +93,25 @@ impl<'a> ShardCtx<'a> {
                 _ => Err(CmdError::WrongType),
             },
         }
+    }
+
+    /// GET's reply: the string at `key` as a bulk string, nil when absent, `WrongType` when the
+    /// key holds another type. Side effects as `lookup_read`. Written straight to the
+    /// connection's output when `reply_to` offers it, which spares taking a reference to the
+    /// value (a write to its cache line) and building a `Reply` for it.
+    pub fn reply_str(&mut self, key: &[u8]) -> Result<Reply, CmdError> {
+        let Some(to) = self.reply_to.take() else {
+            return Ok(self.read_str(key)?.map_or(Reply::Nil, Reply::Bulk));
+        };
+        match self.lookup_read(key) {
+            None => encoder::write_nil(to.out, to.resp),
+            Some(e) => match &e.value {
+                Value::Str(b) => encoder::write_bulk(to.out, b),
+                #[allow(unreachable_patterns)]
+                _ => return Err(CmdError::WrongType),
+            },
+        }
+        Ok(Reply::Written)
     }
 
     /// Counts one change to the dataset (`rdb_changes_since_last_save`).

@@ -163,7 +163,12 @@ impl SetArgs {
     /// Parses `SET key value [options]`. Reads argv only; the expiry argument is checked later
     /// (see [`ExpireArg`]).
     fn parse(args: &[Bytes]) -> Result<SetArgs, CmdError> {
-        let o = StringOptions::parse(ArgCursor::new(args, 3), true)?;
+        // Most SETs have no option; skip the option loop for them.
+        let o = if args.len() == 3 {
+            StringOptions::default()
+        } else {
+            StringOptions::parse(ArgCursor::new(args, 3), true)?
+        };
         let replay = (o.get && o.expire.is_none()).then(|| {
             let is_get = |a: &Bytes| a.eq_ignore_ascii_case(b"GET");
             let opts = args[3..].iter().filter(|a| !is_get(a));
@@ -249,21 +254,24 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         (None, TtlChange::Keep) => existing.flatten(),
         (None, _) => None,
     };
-    let entry = Entry {
-        deadline,
-        ..Entry::new(Value::Str(req.value.clone()))
-    };
-    cx.db().insert(req.key.clone(), entry);
-    cx.dirty(1);
-    if let Some(ms) = expire_at {
-        cx.out.replace(vec![
+    // Key and value move into the store; only an expiry needs copies of them for replicas
+    // (each copy of a `Bytes` is an atomic reference-count change).
+    let with_deadline = expire_at.map(|ms| {
+        vec![
             word("SET"),
-            req.key,
-            req.value,
+            req.key.clone(),
+            req.value.clone(),
             word("PXAT"),
             int_bytes(ms),
-        ]);
-    } else if let Some(argv) = req.replay {
+        ]
+    });
+    let entry = Entry {
+        deadline,
+        ..Entry::new(Value::Str(req.value))
+    };
+    cx.db().insert(req.key, entry);
+    cx.dirty(1);
+    if let Some(argv) = with_deadline.or(req.replay) {
         cx.out.replace(argv);
     }
     Ok(old.unwrap_or(req.done))
@@ -271,7 +279,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
 
 /// GET key
 pub(super) fn get(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    Ok(cx.read_str(&args[1])?.map_or(Reply::Nil, Reply::Bulk))
+    cx.reply_str(&args[1])
 }
 
 /// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |

@@ -27,5 +27,6 @@ pub fn refuse_write(spec: &CommandSpec) -> Option<CmdError> {
 /// LOADING for `spec` if the dataset is loading and `spec` may not run meanwhile.
 #[inline]
 pub fn refuse_while_loading(spec: &CommandSpec) -> Option<CmdError> {
-    (LOADING.load(Ordering::Relaxed) && !spec.has(flags::LOADING)).then_some(CmdError::Loading)
+    // `then`, not `then_some`: building the error eagerly costs a drop on every command.
+    (LOADING.load(Ordering::Relaxed) && !spec.has(flags::LOADING)).then(|| CmdError::Loading)
 }

@@ -64,6 +64,7 @@ pub fn encode(reply: &Reply, resp: u8, out: &mut Vec<u8>) {
             encode_all(items, resp, out);
         }
         Reply::Sequence(replies) => encode_all(replies, resp, out),
+        Reply::Written => {}
     }
 }
 
@@ -103,6 +104,7 @@ pub fn write_int(out: &mut Vec<u8>, n: i64) {
 
 /// Appends the bulk string `$<len>` followed by `b`.
 pub fn write_bulk(out: &mut Vec<u8>, b: &[u8]) {
+    out.reserve(b.len() + 24);
     write_len(out, b'$', b.len());
     out.extend_from_slice(b);
     out.extend_from_slice(b"\r\n");
@@ -190,6 +192,11 @@ pub fn write_verbatim(out: &mut Vec<u8>, format: &str, text: &[u8], resp: u8) {
 
 /// Appends `<prefix><n>\r\n`, the header shape shared by bulks and aggregates.
 fn write_len(out: &mut Vec<u8>, prefix: u8, n: usize) {
+    if n < 10 {
+        // Most lengths of a reply's parts: one store instead of formatting.
+        out.extend_from_slice(&[prefix, b'0' + n as u8, b'\r', b'\n']);
+        return;
+    }
     out.push(prefix);
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     out.extend_from_slice(b"\r\n");

@@ -18,6 +18,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use std::ops::Range;
 
+use super::batch::Batch;
 use super::error::CmdError;
 use super::inline::split_args;
 
@@ -76,6 +77,10 @@ pub struct RequestParser {
     args: Vec<Range<usize>>,
     /// The client has not authenticated yet, so the tighter pre-auth limits apply.
     auth_required: bool,
+    /// Whole commands already split off the buffer; they come before anything left in it.
+    batch: Batch,
+    /// The last call split a new run of commands off the buffer.
+    new_read_ahead: bool,
 }
 
 impl RequestParser {
@@ -98,9 +103,10 @@ impl RequestParser {
     /// stay where they are, since the parser remembers offsets into them. Empty requests in front
     /// of the command are consumed on the way.
     ///
-    /// The arguments are slices of one frozen block split off `buf`, so no argument is copied.
-    /// Holding any of them keeps that whole block alive: a caller that keeps a small argument
-    /// for long (as a stored value) should copy it.
+    /// The arguments are slices of one frozen block split off `buf` (all the whole commands at
+    /// its front, in the common case), so no argument is copied. Holding any of them keeps that
+    /// whole block alive: a caller that keeps a small argument for long (as a stored value)
+    /// should copy it.
     ///
     /// An error is the reply to send before closing the connection, as Redis does; the rest of
     /// `buf` is not meant to be parsed after it.
@@ -121,11 +127,53 @@ impl RequestParser {
         limits: &ParseLimits,
         argv: &mut Vec<Bytes>,
     ) -> Result<bool, CmdError> {
+        if !self.batch.is_empty() {
+            let (max_count, max_len) = self.fast_limits(limits);
+            if self.batch.checked_within(max_count, max_len) {
+                return Ok(self.batch.pop_into(argv));
+            }
+            self.batch.give_back(buf);
+        }
         let result = self.parse_inner(buf, limits, argv);
         if result.is_err() {
             self.reset();
         }
         result
+    }
+
+    /// True when whole commands were read ahead (split off the buffer and not handed out yet).
+    pub fn has_read_ahead(&self) -> bool {
+        !self.batch.is_empty()
+    }
+
+    /// True once after a call that read commands ahead: the caller may then look at them (see
+    /// `for_each_read_ahead_key`).
+    pub fn take_new_read_ahead(&mut self) -> bool {
+        std::mem::take(&mut self.new_read_ahead)
+    }
+
+    /// Calls `f` with the second argument of each command read ahead, in order: the key, for
+    /// most commands, so that a caller may warm the cache for them.
+    pub fn for_each_read_ahead_key(&self, f: impl FnMut(&[u8])) {
+        self.batch.for_each_second_arg(f)
+    }
+
+    /// Bytes received and not handed out as commands yet, beyond those still in the buffer.
+    pub fn pending_bytes(&self) -> usize {
+        self.batch.pending_bytes()
+    }
+
+    /// The largest count and bulk length a command may have to be read without the checks of
+    /// the general path.
+    fn fast_limits(&self, limits: &ParseLimits) -> (usize, u64) {
+        if self.auth_required {
+            (
+                UNAUTH_MAX_MULTIBULK_LEN as usize,
+                (UNAUTH_MAX_BULK_LEN as u64).min(limits.max_bulk_len),
+            )
+        } else {
+            (MAX_ARGS_RESERVED, limits.max_bulk_len)
+        }
     }
 
     fn parse_inner(
@@ -149,14 +197,15 @@ impl RequestParser {
                         None => return Ok(false),
                     }
                 }
-                if let Some(total) = self.whole_multibulk(buf, limits) {
-                    self.pos = total;
-                } else {
-                    match self.start_multibulk(buf, limits)? {
-                        Started::Incomplete => return Ok(false),
-                        Started::Empty => continue,
-                        Started::Bulks => {}
-                    }
+                let (max_count, max_len) = self.fast_limits(limits);
+                if self.batch.fill(buf, max_count, max_len) {
+                    self.new_read_ahead = true;
+                    return Ok(self.batch.pop_into(argv));
+                }
+                match self.start_multibulk(buf, limits)? {
+                    Started::Incomplete => return Ok(false),
+                    Started::Empty => continue,
+                    Started::Bulks => {}
                 }
             }
             if self.pending > 0 && !self.read_bulks(buf, limits)? {
@@ -167,47 +216,6 @@ impl RequestParser {
             self.reset();
             return Ok(true);
         }
-    }
-
-    /// The fast path for the common case: a complete, well-formed multibulk with plain counts
-    /// at the front of `buf`. Records its arguments and returns its length; `None` leaves
-    /// everything untouched for the general path, which also reports every error.
-    fn whole_multibulk(&mut self, buf: &[u8], limits: &ParseLimits) -> Option<usize> {
-        debug_assert!(self.args.is_empty());
-        let (count, mut p) = plain_count(buf, 1)?;
-        let max_count = if self.auth_required {
-            UNAUTH_MAX_MULTIBULK_LEN
-        } else {
-            MAX_ARGS_RESERVED as i64
-        };
-        if count == 0 || count as i64 > max_count {
-            return None;
-        }
-        let max_len = if self.auth_required {
-            (UNAUTH_MAX_BULK_LEN as u64).min(limits.max_bulk_len)
-        } else {
-            limits.max_bulk_len
-        };
-        for _ in 0..count {
-            // Incomplete or malformed: forget the arguments recorded so far, since the general
-            // path reads them again from the start.
-            if buf.get(p) != Some(&b'$') {
-                self.args.clear();
-                return None;
-            }
-            let (len, start) = match plain_count(buf, p + 1) {
-                Some((len, start)) if len as u64 <= max_len && buf.len() >= start + len + 2 => {
-                    (len, start)
-                }
-                _ => {
-                    self.args.clear();
-                    return None;
-                }
-            };
-            self.args.push(start..start + len);
-            p = start + len + 2;
-        }
-        Some(p)
     }
 
     /// Reads the `*<count>` line at the front of `buf`.
@@ -354,30 +362,6 @@ impl RequestParser {
         self.bulk_len = None;
         self.args.clear();
     }
-}
-
-/// Reads the decimal digits at `buf[at..]` up to a CR that is followed by one more byte, as the
-/// general path accepts them (no sign, no leading zero, at most 18 digits). Returns the number and
-/// the offset after the CR LF; `None` for anything else, incomplete input included.
-fn plain_count(buf: &[u8], at: usize) -> Option<(usize, usize)> {
-    let mut v: usize = 0;
-    let mut i = at;
-    loop {
-        let c = *buf.get(i)?;
-        if c == b'\r' {
-            break;
-        }
-        if !c.is_ascii_digit() || i - at >= 18 {
-            return None;
-        }
-        v = v * 10 + (c - b'0') as usize;
-        i += 1;
-    }
-    let digits = i - at;
-    if digits == 0 || (digits > 1 && buf[at] == b'0') || buf.len() < i + 2 {
-        return None;
-    }
-    Some((v, i + 2))
 }
 
 /// What reading a `*<count>` line led to.
@@ -754,6 +738,26 @@ mod tests {
         );
         let (_, err, _) = parse_all_with(b"*10\r\n$16384\r\n", &limits, true);
         assert!(err.is_none());
+    }
+
+    #[test]
+    fn commands_read_ahead_meet_limits_that_tightened_meanwhile() {
+        // RESET may make a client authenticate again halfway through a pipeline: the commands
+        // after it get the pre-authentication limits, as if they had not been read yet.
+        let limits = ParseLimits::default();
+        let mut p = RequestParser::new();
+        let mut input = b"*1\r\n$5\r\nRESET\r\n*11\r\n".to_vec();
+        for _ in 0..11 {
+            input.extend_from_slice(b"$1\r\nx\r\n");
+        }
+        let mut buf = BytesMut::from(&input[..]);
+        assert_eq!(p.parse(&mut buf, &limits).unwrap(), Some(argv(&[b"RESET"])));
+        assert_eq!(p.pending_bytes(), input.len() - 15);
+        p.set_auth_required(true);
+        assert_eq!(
+            p.parse(&mut buf, &limits).unwrap_err().message(),
+            "ERR Protocol error: unauthenticated multibulk length"
+        );
     }
 
     #[test]

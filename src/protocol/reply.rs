@@ -45,6 +45,9 @@ pub enum Reply {
     /// Several replies to one command, written back to back with no header of their own
     /// (SUBSCRIBE and its family answer once per channel).
     Sequence(Vec<Reply>),
+    /// No bytes: the handler wrote its reply into the connection's output itself (only where
+    /// the connection offered it, see `ShardCtx::reply_to`).
+    Written,
 }
 
 impl Reply {

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use super::client::ClientState;
-use super::dispatch::{dispatch, Step};
+use super::dispatch::{dispatch, dispatch_into, Step};
 use super::pipeline::{self, Pipeline};
+use super::prefetch;
 use super::runtime::note_activity;
 use crate::commands::table::CmdResult;
 use crate::protocol::encoder::encode;
@@ -101,16 +102,18 @@ impl Conn {
         c
     }
 
+    /// Bytes received and not run yet (the client's query buffer, as CLIENT LIST counts it).
+    pub fn query_buffer_len(&self) -> usize {
+        self.inbuf.len() + self.parser.pending_bytes()
+    }
+
     /// True once the connection must close after its pending replies are sent.
     pub fn closing(&self) -> bool {
         self.client.close_after_reply
     }
 
     fn write(&mut self, reply: &Reply) {
-        encode(reply, self.client.resp, &mut self.out);
-        if reply.is_error() {
-            super::runtime::local().stats.borrow_mut().error_replies += 1;
-        }
+        write_reply(&mut self.out, self.client.resp, reply);
     }
 
     /// Runs commands from the input until it is exhausted or one must wait. Commands for other
@@ -140,10 +143,19 @@ impl Conn {
                     break Next::Idle;
                 }
             }
-            let step = dispatch(&mut self.client, &mut self.argv);
+            if self.parser.take_new_read_ahead() {
+                prefetch::warm_read_ahead(&self.parser, self.client.db);
+            }
+            // With no reply held back in a round, replies go straight to the output.
+            let step = if round.is_empty() {
+                dispatch_into(&mut self.client, &mut self.argv, &mut self.out)
+            } else {
+                Some(dispatch(&mut self.client, &mut self.argv))
+            };
             // AUTH and HELLO may have authenticated the client, which lifts the parser's
             // pre-authentication limits.
             self.parser.set_auth_required(!self.client.authenticated);
+            let Some(step) = step else { continue };
             match step {
                 Step::Reply(r) => self.answer(&mut round, r),
                 Step::Remote(cmd) => round.push_remote(cmd),
@@ -165,6 +177,14 @@ impl Conn {
         } else {
             round.push_reply(r);
         }
+    }
+}
+
+/// Appends `reply` to a connection's output `out` in protocol version `resp`, counting errors.
+pub fn write_reply(out: &mut Vec<u8>, resp: u8, reply: &Reply) {
+    encode(reply, resp, out);
+    if reply.is_error() {
+        super::runtime::local().stats.borrow_mut().error_replies += 1;
     }
 }
 

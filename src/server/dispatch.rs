@@ -10,12 +10,13 @@ use futures_lite::future::BoxedLocal;
 use std::collections::BTreeMap;
 
 use super::client::ClientState;
+use super::connection::write_reply;
 use super::key_events::{self, Changed};
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::{hop, owner_of, MultiShard, ShardId};
 use super::shared::shared;
 use super::transaction;
-use crate::commands::ctx::{AsyncCtx, ConnCtx, ShardCtx};
+use crate::commands::ctx::{AsyncCtx, ConnCtx, ReplyTo, ShardCtx};
 use crate::commands::propagation::Propagation;
 use crate::commands::table::{
     flags, CmdResult, CommandSpec, CrossShard, Handler, KeySpec, ShardFn,
@@ -70,13 +71,15 @@ impl RemoteCmd {
 /// Finds the spec for `argv`, descending into a container command's subcommands. Errors are the
 /// ones Redis gives for an unknown command or subcommand and a wrong argument count.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
-    // Clients mostly repeat the command they just sent; comparing against it is cheaper than
-    // hashing the name.
+    // Clients mostly repeat the command they just sent, spelled the same way; one comparison of
+    // the name as sent is cheaper than hashing it, or than comparing it without regard to case.
     thread_local! {
-        static LAST: std::cell::Cell<Option<&'static CommandSpec>> = const { std::cell::Cell::new(None) };
+        static LAST: std::cell::Cell<(u128, Option<&'static CommandSpec>)> =
+            const { std::cell::Cell::new((0, None)) };
     }
-    if let Some(spec) = LAST.with(|l| l.get()) {
-        if argv[0].eq_ignore_ascii_case(spec.name.as_bytes()) && spec.arity_ok(argv.len()) {
+    let name = name_key(&argv[0]);
+    if let (last, Some(spec)) = LAST.with(|l| l.get()) {
+        if name == Some(last) && spec.arity_ok(argv.len()) {
             return Ok(spec);
         }
     }
@@ -91,7 +94,9 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
         if !spec.arity_ok(argv.len()) {
             return Err(CmdError::WrongArity(spec.name.into()));
         }
-        LAST.with(|l| l.set(Some(spec)));
+        if let Some(name) = name {
+            LAST.with(|l| l.set((name, Some(spec))));
+        }
         return Ok(spec);
     }
     if argv.len() < 2 {
@@ -117,6 +122,19 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
     Ok(sub)
 }
 
+/// A command name of up to 15 bytes as one number: its bytes, then its length in the last byte
+/// (so that a name and the same name with NULs after it differ). `None` for longer names.
+#[inline]
+fn name_key(name: &[u8]) -> Option<u128> {
+    if name.len() >= 16 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..name.len()].copy_from_slice(name);
+    b[15] = name.len() as u8;
+    Some(u128::from_ne_bytes(b))
+}
+
 fn upper(name: &'static str) -> &'static str {
     // Container names are few and fixed; leaking their uppercase form once each is harmless.
     thread_local! {
@@ -135,6 +153,32 @@ fn upper(name: &'static str) -> &'static str {
 /// `argv` is the connection's argument buffer: it is taken (left empty) only when the command
 /// must wait, so the common path allocates nothing.
 pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
+    dispatch_with(client, argv, None)
+}
+
+/// `dispatch` for a connection whose replies so far are all in `out`: a reply ready now is
+/// appended to `out` at once (`None`), and a command that runs inline may write it there itself.
+/// Saves moving the reply through the connection's bookkeeping.
+pub fn dispatch_into(
+    client: &mut ClientState,
+    argv: &mut Vec<Bytes>,
+    out: &mut Vec<u8>,
+) -> Option<Step> {
+    match dispatch_with(client, argv, Some(&mut *out)) {
+        Step::Reply(Reply::Written) => None,
+        Step::Reply(r) => {
+            write_reply(out, client.resp, &r);
+            None
+        }
+        other => Some(other),
+    }
+}
+
+fn dispatch_with(
+    client: &mut ClientState,
+    argv: &mut Vec<Bytes>,
+    out: Option<&mut Vec<u8>>,
+) -> Step {
     let spec = match resolve(argv) {
         Ok(s) => s,
         Err(e) => return refuse(client, e),
@@ -190,7 +234,7 @@ pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
             Step::Reply(f(&mut cx, argv).into())
         }
         Handler::Async(f) => Step::Wait(f(async_ctx(client), std::mem::take(argv))),
-        Handler::Shard(f) => route(spec, f, client, argv, now),
+        Handler::Shard(f) => route(spec, f, client, argv, now, out),
     }
 }
 
@@ -239,9 +283,24 @@ pub fn run_on(
     now: UnixMillis,
     argv: &[Bytes],
 ) -> CmdResult {
+    run_on_with(ks, f, keys, db, now, argv, None)
+}
+
+/// `run_on`, offering the handler the connection's output to write its reply to.
+fn run_on_with(
+    ks: &mut Keyspace,
+    f: ShardFn,
+    keys: KeySpec,
+    db: usize,
+    now: UnixMillis,
+    argv: &[Bytes],
+    reply_to: Option<ReplyTo<'_>>,
+) -> CmdResult {
     let dirty = ks.stats.dirty;
     let mut out = Propagation::default();
-    let r = f(&mut ShardCtx::new(ks, db, now, &mut out), argv);
+    let mut cx = ShardCtx::new(ks, db, now, &mut out);
+    cx.reply_to = reply_to;
+    let r = f(&mut cx, argv);
     if ks.stats.dirty != dirty {
         // Replicas get the write before anything it wakes (a blocked client served next).
         crate::replication::propagate::command(db, argv, &out);
@@ -257,6 +316,7 @@ fn route(
     client: &ClientState,
     argv: &mut Vec<Bytes>,
     now: UnixMillis,
+    out: Option<&mut Vec<u8>>,
 ) -> Step {
     let me = local().id;
     // Key/value lists (MSET, MSETNX) must come in whole groups. Checked before any split, so a
@@ -296,7 +356,13 @@ fn route(
     }
     let target = owner.unwrap_or(me);
     if target == me && local().gate.borrow().is_free() {
-        return Step::Reply(with_keyspace(|ks| run_on(ks, f, spec.keys, db, now, argv)).into());
+        let reply_to = out.map(|out| ReplyTo {
+            out,
+            resp: client.resp,
+        });
+        return Step::Reply(
+            with_keyspace(|ks| run_on_with(ks, f, spec.keys, db, now, argv, reply_to)).into(),
+        );
     }
     let argv = std::mem::take(argv);
     let cmd = RemoteCmd {

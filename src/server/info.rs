@@ -85,7 +85,7 @@ pub fn shard_report(ks: &mut Keyspace) -> ShardReport {
     for conn in connections() {
         // A connection is never borrowed while a hop runs; skip rather than panic if one is.
         if let Ok(c) = conn.try_borrow() {
-            max_in = max_in.max(c.inbuf.len() as u64);
+            max_in = max_in.max(c.query_buffer_len() as u64);
             max_out = max_out.max(c.out.len() as u64);
         }
     }

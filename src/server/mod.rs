@@ -15,6 +15,7 @@ pub mod info;
 pub mod key_events;
 pub mod net;
 pub mod pipeline;
+pub mod prefetch;
 pub mod probes;
 pub mod process;
 pub mod pubsub;

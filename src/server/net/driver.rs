@@ -228,7 +228,8 @@ impl Driver {
         let too_big = {
             let mut c = conn.borrow_mut();
             c.inbuf.extend_from_slice(self.bufs.get(bid, len));
-            c.inbuf.len() > limit
+            // Commands read ahead and not run yet count too (`query_buffer_len`).
+            c.query_buffer_len() > limit
         };
         self.bufs.push(bid);
         local().stats.borrow_mut().net_input_bytes += len as u64;

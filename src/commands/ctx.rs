@@ -8,11 +8,13 @@ use bytes::Bytes;
 
 use super::propagation::Propagation;
 use crate::protocol::error::CmdError;
+use crate::protocol::reply::Reply;
 use crate::server::client::ClientState;
 use crate::server::shards::ShardId;
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::{Db, Entry};
 use crate::storage::keyspace::Keyspace;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// The context of a command running on the shard that owns its keys.
@@ -63,16 +65,26 @@ impl<'a> ShardCtx<'a> {
     }
 
     /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key
-    /// holds another type.
-    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+    /// holds another type. Borrowed: take [`StrValue::to_bytes`] for a `Bytes` of it.
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&StrValue>, CmdError> {
         match self.lookup_read(key) {
             None => Ok(None),
             Some(e) => match &e.value {
-                Value::Str(b) => Ok(Some(b.clone())),
-                #[allow(unreachable_patterns)]
+                Value::Str(b) => Ok(Some(b)),
                 _ => Err(CmdError::WrongType),
             },
         }
+    }
+
+    /// The string at `key` for a read command, as a `Bytes` (see [`ShardCtx::read_str`]).
+    pub fn read_str_bytes(&mut self, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+        Ok(self.read_str(key)?.map(StrValue::to_bytes))
+    }
+
+    /// GET's reply for the string at `key`: a bulk string carried without an allocation (see
+    /// [`Reply::bulk_str`]), or nil when absent.
+    pub fn read_str_reply(&mut self, key: &[u8]) -> Result<Reply, CmdError> {
+        Ok(self.read_str(key)?.map_or(Reply::Nil, Reply::bulk_str))
     }
 
     /// Counts one change to the dataset (`rdb_changes_since_last_save`).

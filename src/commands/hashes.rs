@@ -157,9 +157,9 @@ fn hexists(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 /// HKEYS key
 fn hkeys(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let h = read_hash(cx, &args[1])?;
-    Ok(Reply::bulk_array(
-        h.into_iter().flat_map(|h| h.iter().map(|(f, _)| f.clone())),
-    ))
+    Ok(Reply::bulk_array(h.into_iter().flat_map(|h| {
+        h.iter().map(|(f, _)| Bytes::copy_from_slice(f))
+    })))
 }
 
 /// HVALS key
@@ -178,7 +178,7 @@ fn hgetall(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Map(
         h.into_iter()
             .flat_map(|h| h.iter())
-            .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
+            .map(|(f, v)| (Reply::bulk_copy(f), Reply::Bulk(v.clone())))
             .collect(),
     ))
 }

@@ -74,14 +74,14 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let mut rng = rand::thread_rng();
     let Some(count) = req.count else {
         return Ok(match h.and_then(|h| h.random(&mut rng)) {
-            Some((f, _)) => Reply::Bulk(f.clone()),
+            Some((f, _)) => Reply::bulk_copy(f),
             None => Reply::Nil,
         });
     };
     let Some(h) = h.filter(|_| count != 0) else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let picks: Vec<(&Bytes, &Bytes)> = if count < 0 {
+    let picks: Vec<(&[u8], &Bytes)> = if count < 0 {
         let n = count.unsigned_abs() as usize;
         let mut picks = Vec::with_capacity(n.min(RESERVE_AT_MOST));
         for _ in 0..n {
@@ -95,11 +95,11 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         Reply::Pairs(
             picks
                 .into_iter()
-                .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
+                .map(|(f, v)| (Reply::bulk_copy(f), Reply::Bulk(v.clone())))
                 .collect(),
         )
     } else {
-        Reply::bulk_array(picks.into_iter().map(|(f, _)| f.clone()))
+        Reply::bulk_array(picks.into_iter().map(|(f, _)| Bytes::copy_from_slice(f)))
     })
 }
 
@@ -159,7 +159,7 @@ pub(super) fn hscan(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             .as_ref()
             .is_none_or(|p| glob_match(p, f, false))
         {
-            found.push(f.clone());
+            found.push(Bytes::copy_from_slice(f));
             found.push(v.clone());
         }
     });

@@ -14,6 +14,7 @@ use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::{Deadline, UnixMillis};
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// Which expiry option the user gave.
@@ -230,7 +231,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         _ => None,
     };
     let old = if req.get {
-        Some(cx.read_str(&req.key)?.map_or(Reply::Nil, Reply::Bulk))
+        Some(cx.read_str_reply(&req.key)?)
     } else {
         None
     };
@@ -251,7 +252,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
     };
     let entry = Entry {
         deadline,
-        ..Entry::new(Value::Str(req.value.clone()))
+        ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
     };
     cx.db().insert(req.key.clone(), entry);
     cx.dirty(1);
@@ -271,7 +272,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
 
 /// GET key
 pub(super) fn get(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    Ok(cx.read_str(&args[1])?.map_or(Reply::Nil, Reply::Bulk))
+    cx.read_str_reply(&args[1])
 }
 
 /// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds |
@@ -338,10 +339,11 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         (None, false) => GetexTtl::Unchanged,
     };
     let key = &args[1];
-    let Some(value) = cx.read_str(key)? else {
+    let value = cx.read_str_reply(key)?;
+    if matches!(value, Reply::Nil) {
         cx.out.suppress();
-        return Ok(Reply::Nil);
-    };
+        return Ok(value);
+    }
     match ttl {
         GetexTtl::Unchanged => cx.out.suppress(),
         GetexTtl::Persist => {
@@ -367,7 +369,7 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             cx.dirty(1);
         }
     }
-    Ok(Reply::Bulk(value))
+    Ok(value)
 }
 
 /// GETDEL key
@@ -375,14 +377,15 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 /// Replies with the value and deletes the key; propagated as `DEL key`.
 pub(super) fn getdel(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
-    let Some(value) = cx.read_str(key)? else {
+    let value = cx.read_str_reply(key)?;
+    if matches!(value, Reply::Nil) {
         cx.out.suppress();
-        return Ok(Reply::Nil);
-    };
+        return Ok(value);
+    }
     cx.db().remove(key);
     cx.dirty(1);
     cx.out.replace(vec![word("DEL"), key.clone()]);
-    Ok(Reply::Bulk(value))
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub fn is_value_type(t: u8) -> bool {
 pub fn read_value<R: BufRead>(input: &mut Input<R>, rdb_type: u8) -> Result<Decoded> {
     let at = input.offset();
     let value = match rdb_type {
-        types::STRING => Value::Str(Bytes::from(input.string()?)),
+        types::STRING => Value::Str(input.string()?.into()),
         types::LIST => {
             let n = input.len()?;
             let mut list = ListLoader::new();

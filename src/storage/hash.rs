@@ -44,7 +44,7 @@ impl Clone for Repr {
             Repr::Table(t) => {
                 let mut copy = KeyTable::new();
                 for (f, v) in t.iter() {
-                    copy.insert(f.clone(), v.clone());
+                    copy.insert(f, v.clone());
                 }
                 Repr::Table(copy)
             }
@@ -89,9 +89,9 @@ impl<'a> HashRef<'a> {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a Bytes, &'a Bytes)> + 'a> {
+    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], &'a Bytes)> + 'a> {
         match self.0 {
-            Repr::Listpack(p) => Box::new(p.iter().map(|(f, v)| (f, v))),
+            Repr::Listpack(p) => Box::new(p.iter().map(|(f, v)| (&f[..], v))),
             Repr::Table(t) => Box::new(t.iter()),
         }
     }
@@ -157,7 +157,7 @@ impl HashValue {
 
     /// Every field and its value: in insertion order for a listpack, in no particular order for
     /// a hashtable.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Bytes)> + '_ {
         HashRef(&self.repr).iter()
     }
 
@@ -195,7 +195,7 @@ impl HashValue {
                 }
                 true
             }
-            Repr::Table(t) => t.insert(field, value).is_none(),
+            Repr::Table(t) => t.insert(&field, value).is_none(),
         }
     }
 
@@ -218,14 +218,14 @@ impl HashValue {
         if let Repr::Listpack(pairs) = &mut self.repr {
             let mut table = KeyTable::new();
             for (f, v) in pairs.drain(..) {
-                table.insert(f, v);
+                table.insert(&f, v);
             }
             self.repr = Repr::Table(table);
         }
     }
 
     /// One field and its value picked uniformly at random, or `None` when empty.
-    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&Bytes, &Bytes)> {
+    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &Bytes)> {
         match &self.repr {
             Repr::Listpack(pairs) if pairs.is_empty() => None,
             Repr::Listpack(pairs) => {
@@ -242,7 +242,7 @@ impl HashValue {
         &self,
         rng: &mut R,
         count: usize,
-    ) -> Vec<(&Bytes, &Bytes)> {
+    ) -> Vec<(&[u8], &Bytes)> {
         let len = self.len();
         if count >= len {
             return self.iter().collect();
@@ -250,7 +250,7 @@ impl HashValue {
         match &self.repr {
             Repr::Listpack(pairs) => sample(rng, len, count)
                 .into_iter()
-                .map(|i| (&pairs[i].0, &pairs[i].1))
+                .map(|i| (&pairs[i].0[..], &pairs[i].1))
                 .collect(),
             // A large share of the table: walking it once beats rejecting repeats.
             Repr::Table(t) if count * 3 > len => {
@@ -279,7 +279,7 @@ impl HashValue {
     /// does. A hashtable passes whole position ranges until at least `count` pairs were passed;
     /// every pair present for a whole scan is passed exactly once, however the hash grows in
     /// between (see [`KeyTable::scan`]).
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &Bytes)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &Bytes)) -> u64 {
         match &self.repr {
             Repr::Listpack(pairs) => {
                 pairs.iter().for_each(|(k, v)| f(k, v));
@@ -321,7 +321,10 @@ mod tests {
         assert_eq!(h.get(b"a"), Some(&b("3")));
         assert_eq!(h.get(b"zz"), None);
         assert_eq!(h.encoding_name(), "listpack");
-        let order: Vec<_> = h.iter().map(|(f, _)| f.clone()).collect();
+        let order: Vec<_> = h
+            .iter()
+            .map(|(f, _)| b(std::str::from_utf8(f).unwrap()))
+            .collect();
         assert_eq!(order, vec![b("a"), b("b")], "insertion order");
         assert!(h.remove(b"a"));
         assert!(!h.remove(b"a"));
@@ -371,7 +374,7 @@ mod tests {
         h.set(b("b"), b("2"));
         let mut seen = Vec::new();
         assert_eq!(
-            h.scan(12345, 1, |f, v| seen.push((f.clone(), v.clone()))),
+            h.scan(12345, 1, |f, v| seen.push((f.to_vec(), v.clone()))),
             0
         );
         assert_eq!(seen.len(), 2);
@@ -384,7 +387,7 @@ mod tests {
         let mut cursor = 0;
         let mut calls = 0;
         loop {
-            cursor = h.scan(cursor, 10, |f, _| assert!(seen.insert(f.clone())));
+            cursor = h.scan(cursor, 10, |f, _| assert!(seen.insert(f.to_vec())));
             calls += 1;
             if calls == 20 {
                 for i in 5_000..20_000 {
@@ -396,7 +399,7 @@ mod tests {
             }
         }
         assert!(calls > 1);
-        assert!((0..5_000).all(|i| seen.contains(&b(&format!("f{i}")))));
+        assert!((0..5_000).all(|i| seen.contains(format!("f{i}").as_bytes())));
     }
 
     #[test]

@@ -76,14 +76,11 @@ fn dataset() -> Keyspace {
         let mut h = HashValue::new();
         for f in 0..10 {
             h.set(
-                Bytes::from(format!("field{f}")),
-                Bytes::from(format!("{}", i * f)),
+                format!("field{f}").as_bytes(),
+                &Bytes::from(format!("{}", i * f)),
             );
         }
-        ks.dbs[1].insert(
-            Bytes::from(format!("hash:{i}")),
-            Entry::new(Value::Hash(Box::new(h))),
-        );
+        ks.dbs[1].insert(Bytes::from(format!("hash:{i}")), Entry::new(Value::Hash(h)));
     }
     ks
 }

@@ -74,14 +74,14 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let mut rng = rand::thread_rng();
     let Some(count) = req.count else {
         return Ok(match h.and_then(|h| h.random(&mut rng)) {
-            Some((f, _)) => Reply::bulk_copy(f),
+            Some((f, _)) => Reply::bulk_slice(f),
             None => Reply::Nil,
         });
     };
     let Some(h) = h.filter(|_| count != 0) else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let picks: Vec<(&[u8], &Bytes)> = if count < 0 {
+    let picks: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs() as usize;
         let mut picks = Vec::with_capacity(n.min(RESERVE_AT_MOST));
         for _ in 0..n {
@@ -95,7 +95,7 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         Reply::Pairs(
             picks
                 .into_iter()
-                .map(|(f, v)| (Reply::bulk_copy(f), Reply::Bulk(v.clone())))
+                .map(|(f, v)| (Reply::bulk_slice(f), Reply::bulk_slice(v)))
                 .collect(),
         )
     } else {
@@ -160,7 +160,7 @@ pub(super) fn hscan(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             .is_none_or(|p| glob_match(p, f, false))
         {
             found.push(Bytes::copy_from_slice(f));
-            found.push(v.clone());
+            found.push(Bytes::copy_from_slice(v));
         }
     });
     Ok(scan_reply(next, found))
@@ -187,9 +187,9 @@ mod tests {
     }
 
     fn text(r: &Reply) -> String {
-        match r {
-            Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
-            other => panic!("not a bulk: {other:?}"),
+        match r.as_bulk() {
+            Some(b) => String::from_utf8(b.to_vec()).unwrap(),
+            None => panic!("not a bulk: {r:?}"),
         }
     }
 

@@ -63,6 +63,14 @@ impl Reply {
         Reply::Bulk(Bytes::copy_from_slice(b))
     }
 
+    /// A bulk string of a copy of `b`, carried in place (no allocation) when short.
+    pub fn bulk_slice(b: &[u8]) -> Reply {
+        match InlineBytes::new(b) {
+            Some(inline) => Reply::InlineBulk(inline),
+            None => Reply::bulk_copy(b),
+        }
+    }
+
     /// A stored string's bytes as a bulk string, with neither an allocation nor a copy of
     /// more than a few bytes: short values travel in place, long ones by reference count.
     pub fn bulk_str(s: &StrValue) -> Reply {

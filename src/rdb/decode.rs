@@ -334,7 +334,7 @@ impl HashLoader {
     }
 
     fn set(&mut self, f: Bytes, v: Bytes) -> std::result::Result<(), &'static str> {
-        if self.hash.set(f, v) {
+        if self.hash.set(&f, &v) {
             Ok(())
         } else {
             Err("duplicate hash fields")
@@ -345,7 +345,7 @@ impl HashLoader {
         if self.hash.is_empty() {
             Decoded::Empty
         } else {
-            Decoded::Payload(Payload::Value(Value::Hash(Box::new(self.hash))))
+            Decoded::Payload(Payload::Value(Value::Hash(self.hash)))
         }
     }
 }

@@ -27,9 +27,9 @@ fn list(items: &[Bytes]) -> Value {
 fn hash(pairs: impl IntoIterator<Item = (Bytes, Bytes)>) -> Value {
     let mut h = HashValue::new();
     for (f, v) in pairs {
-        h.set(f, v);
+        h.set(&f, &v);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 fn set(members: impl IntoIterator<Item = Bytes>) -> Value {

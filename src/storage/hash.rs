@@ -1,21 +1,28 @@
 //! The hash value type and its two encodings.
 //!
 //! Owns: `HashValue`, the in-memory form of a hash, and the rule that picks its encoding. A small
-//! hash is a *listpack*: a vector of field/value pairs in insertion order, searched linearly,
-//! which is compact and fast while short. It converts, once and for good, to a *hashtable*
-//! ([`KeyTable`]: hashbrown segments hashed with ahash) when it passes
+//! hash is a *listpack*: its pairs packed in insertion order in one buffer ([`PackedPairs`]),
+//! searched linearly, which is compact and fast while short. It converts, once and for good, to a
+//! *hashtable* ([`KeyTable`]: hashbrown segments hashed with ahash) when it passes
 //! `hash-max-listpack-entries` pairs or holds a field or value longer than
 //! `hash-max-listpack-value` bytes, the thresholds Redis uses. The thresholds are read at each
 //! write, so a CONFIG SET applies to the next write of every hash.
 //!
+//! A `HashValue` is 16 bytes (either encoding is one pointer and the tag shares the packed
+//! buffer's null niche), so a key's `Value` holds it without a box of its own.
+//!
 //! Must not: format replies or know about commands; callers get plain bytes and counts.
+
+mod packed;
 
 use bytes::Bytes;
 use rand::seq::index::sample;
 use rand::Rng;
 
+use super::str_value::StrValue;
 use super::table::KeyTable;
 use crate::config::live::{threshold, Threshold};
+pub use packed::{PackedPairs, Pairs};
 
 /// A hash: fields mapped to values, both binary strings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,17 +30,19 @@ pub struct HashValue {
     repr: Repr,
 }
 
+const _: () = assert!(size_of::<HashValue>() == 16);
+
 /// How a hash is stored.
 enum Repr {
     /// Pairs in insertion order; every field and value within the listpack value limit.
-    Listpack(Vec<(Bytes, Bytes)>),
+    Listpack(PackedPairs),
     /// Fields hashed into a table whose SCAN cursor survives growth.
-    Table(KeyTable<Bytes>),
+    Table(Box<KeyTable<StrValue>>),
 }
 
 impl Default for Repr {
     fn default() -> Repr {
-        Repr::Listpack(Vec::new())
+        Repr::Listpack(PackedPairs::new())
     }
 }
 
@@ -46,7 +55,7 @@ impl Clone for Repr {
                 for (f, v) in t.iter() {
                     copy.insert(f, v.clone());
                 }
-                Repr::Table(copy)
+                Repr::Table(Box::new(copy))
             }
         }
     }
@@ -82,17 +91,36 @@ impl<'a> HashRef<'a> {
         }
     }
 
-    fn get(&self, field: &[u8]) -> Option<&'a Bytes> {
+    fn get(&self, field: &[u8]) -> Option<&'a [u8]> {
         match self.0 {
-            Repr::Listpack(p) => p.iter().find(|(f, _)| f == field).map(|(_, v)| v),
-            Repr::Table(t) => t.get(field),
+            Repr::Listpack(p) => p.get(field),
+            Repr::Table(t) => t.get(field).map(StrValue::as_slice),
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a [u8], &'a Bytes)> + 'a> {
+    fn iter(&self) -> Iter<'a> {
         match self.0 {
-            Repr::Listpack(p) => Box::new(p.iter().map(|(f, v)| (&f[..], v))),
-            Repr::Table(t) => Box::new(t.iter()),
+            Repr::Listpack(p) => Iter::Packed(p.iter()),
+            Repr::Table(t) => Iter::Table(Box::new(t.iter())),
+        }
+    }
+}
+
+/// The pairs of a hash, as [`HashValue::iter`] walks them.
+pub enum Iter<'a> {
+    /// Through a listpack, in order.
+    Packed(Pairs<'a>),
+    /// Through a hashtable.
+    Table(Box<dyn Iterator<Item = (&'a [u8], &'a StrValue)> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        match self {
+            Iter::Packed(p) => p.next(),
+            Iter::Table(t) => t.next().map(|(f, v)| (f, v.as_slice())),
         }
     }
 }
@@ -107,17 +135,18 @@ fn max_listpack_entries() -> usize {
     usize::try_from(threshold(Threshold::HashMaxListpackEntries)).unwrap_or(0)
 }
 
-/// Below this size a stored field or value gets its own allocation. Arguments arrive as slices
-/// of the connection's receive buffer, and keeping a slice would keep the whole buffer alive for
-/// as long as the hash holds it; larger ones were read into a buffer of their own.
+/// Below this size a value stored in a hashtable gets its own allocation. Arguments arrive as
+/// slices of the connection's receive buffer, and keeping a slice would keep the whole buffer
+/// alive for as long as the hash holds it; larger ones were read into a buffer of their own.
+/// (Fields, and values short enough to be stored in place, are copied anyway.)
 const DETACH_BELOW: usize = 16 * 1024;
 
-/// `b`, in a buffer of its own when it is small.
-fn detach(b: Bytes) -> Bytes {
-    if b.len() < DETACH_BELOW {
-        Bytes::copy_from_slice(&b)
+/// `value` as a hashtable stores it: copied when small (see [`DETACH_BELOW`]).
+fn stored(value: &Bytes) -> StrValue {
+    if value.len() < DETACH_BELOW {
+        StrValue::from_slice(value)
     } else {
-        b
+        StrValue::from_shared(value)
     }
 }
 
@@ -146,7 +175,7 @@ impl HashValue {
     }
 
     /// The value of `field`, if present.
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         HashRef(&self.repr).get(field)
     }
 
@@ -157,7 +186,7 @@ impl HashValue {
 
     /// Every field and its value: in insertion order for a listpack, in no particular order for
     /// a hashtable.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Bytes)> + '_ {
+    pub fn iter(&self) -> Iter<'_> {
         HashRef(&self.repr).iter()
     }
 
@@ -179,60 +208,48 @@ impl HashValue {
     /// `hash-max-listpack-value`, or when the hash now has more than
     /// `hash-max-listpack-entries` fields. A hashtable never converts back.
     ///
-    /// Small fields and values are copied into buffers of their own (see [`detach`]).
-    pub fn set(&mut self, field: Bytes, value: Bytes) -> bool {
+    /// Both are copied, except a hashtable's long values (see [`DETACH_BELOW`]).
+    pub fn set(&mut self, field: &[u8], value: &Bytes) -> bool {
         self.convert_for_lengths([field.len(), value.len()]);
-        let (field, value) = (detach(field), detach(value));
         match &mut self.repr {
             Repr::Listpack(pairs) => {
-                if let Some((_, v)) = pairs.iter_mut().find(|(f, _)| *f == field) {
-                    *v = value;
+                if !pairs.set(field, value) {
                     return false;
                 }
-                pairs.push((field, value));
                 if pairs.len() > max_listpack_entries() {
                     self.convert();
                 }
                 true
             }
-            Repr::Table(t) => t.insert(&field, value).is_none(),
+            Repr::Table(t) => t.insert(field, stored(value)).is_none(),
         }
     }
 
     /// Removes `field`. Returns true when it was present.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(pairs) => match pairs.iter().position(|(f, _)| f == field) {
-                Some(i) => {
-                    pairs.remove(i);
-                    true
-                }
-                None => false,
-            },
+            Repr::Listpack(pairs) => pairs.remove(field),
             Repr::Table(t) => t.remove(field).is_some(),
         }
     }
 
     /// Moves every pair into a hashtable.
     fn convert(&mut self) {
-        if let Repr::Listpack(pairs) = &mut self.repr {
+        if let Repr::Listpack(pairs) = &self.repr {
             let mut table = KeyTable::new();
-            for (f, v) in pairs.drain(..) {
-                table.insert(&f, v);
+            for (f, v) in pairs.iter() {
+                table.insert(f, StrValue::from_slice(v));
             }
-            self.repr = Repr::Table(table);
+            self.repr = Repr::Table(Box::new(table));
         }
     }
 
     /// One field and its value picked uniformly at random, or `None` when empty.
-    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &Bytes)> {
+    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(pairs) if pairs.is_empty() => None,
-            Repr::Listpack(pairs) => {
-                let (f, v) = &pairs[rng.gen_range(0..pairs.len())];
-                Some((f, v))
-            }
-            Repr::Table(t) => t.random(rng),
+            Repr::Listpack(pairs) => pairs.iter().nth(rng.gen_range(0..pairs.len())),
+            Repr::Table(t) => t.random(rng).map(|(f, v)| (f, v.as_slice())),
         }
     }
 
@@ -242,19 +259,22 @@ impl HashValue {
         &self,
         rng: &mut R,
         count: usize,
-    ) -> Vec<(&[u8], &Bytes)> {
+    ) -> Vec<(&[u8], &[u8])> {
         let len = self.len();
         if count >= len {
             return self.iter().collect();
         }
         match &self.repr {
-            Repr::Listpack(pairs) => sample(rng, len, count)
-                .into_iter()
-                .map(|i| (&pairs[i].0[..], &pairs[i].1))
-                .collect(),
+            Repr::Listpack(pairs) => {
+                let all: Vec<_> = pairs.iter().collect();
+                sample(rng, len, count)
+                    .into_iter()
+                    .map(|i| all[i])
+                    .collect()
+            }
             // A large share of the table: walking it once beats rejecting repeats.
-            Repr::Table(t) if count * 3 > len => {
-                let all: Vec<_> = t.iter().collect();
+            Repr::Table(_) if count * 3 > len => {
+                let all: Vec<_> = self.iter().collect();
                 sample(rng, len, count)
                     .into_iter()
                     .map(|i| all[i])
@@ -266,7 +286,7 @@ impl HashValue {
                 while out.len() < count {
                     let (f, v) = t.random(rng).expect("the table is not empty");
                     if seen.insert(f) {
-                        out.push((f, v));
+                        out.push((f, v.as_slice()));
                     }
                 }
                 out
@@ -279,13 +299,13 @@ impl HashValue {
     /// does. A hashtable passes whole position ranges until at least `count` pairs were passed;
     /// every pair present for a whole scan is passed exactly once, however the hash grows in
     /// between (see [`KeyTable::scan`]).
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &Bytes)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.repr {
             Repr::Listpack(pairs) => {
                 pairs.iter().for_each(|(k, v)| f(k, v));
                 0
             }
-            Repr::Table(t) => t.scan(cursor, count, f),
+            Repr::Table(t) => t.scan(cursor, count, |k, v| f(k, v.as_slice())),
         }
     }
 }
@@ -305,7 +325,7 @@ mod tests {
         let mut h = HashValue::new();
         h.convert();
         for i in 0..n {
-            h.set(b(&format!("f{i}")), b(&format!("v{i}")));
+            h.set(&b(&format!("f{i}")), &b(&format!("v{i}")));
         }
         h
     }
@@ -314,11 +334,11 @@ mod tests {
     fn set_get_and_remove_on_a_listpack() {
         let mut h = HashValue::new();
         assert!(h.is_empty());
-        assert!(h.set(b("a"), b("1")));
-        assert!(h.set(b("b"), b("2")));
-        assert!(!h.set(b("a"), b("3")), "an update is not an add");
+        assert!(h.set(&b("a"), &b("1")));
+        assert!(h.set(&b("b"), &b("2")));
+        assert!(!h.set(&b("a"), &b("3")), "an update is not an add");
         assert_eq!(h.len(), 2);
-        assert_eq!(h.get(b"a"), Some(&b("3")));
+        assert_eq!(h.get(b"a"), Some(&b"3"[..]));
         assert_eq!(h.get(b"zz"), None);
         assert_eq!(h.encoding_name(), "listpack");
         let order: Vec<_> = h
@@ -335,12 +355,12 @@ mod tests {
     #[test]
     fn a_long_value_converts_the_listpack_for_good() {
         let mut h = HashValue::new();
-        h.set(b("a"), b("1"));
-        h.set(b("long"), Bytes::from(vec![b'x'; 65]));
+        h.set(&b("a"), &b("1"));
+        h.set(b"long", &Bytes::from(vec![b'x'; 65]));
         assert_eq!(h.encoding_name(), "hashtable");
         assert!(h.remove(b"long"));
         assert_eq!(h.encoding_name(), "hashtable", "no way back");
-        assert_eq!(h.get(b"a"), Some(&b("1")));
+        assert_eq!(h.get(b"a"), Some(&b"1"[..]));
         let mut h = HashValue::new();
         h.convert_for_lengths([64, 10]);
         assert_eq!(h.encoding_name(), "listpack", "64 bytes still fit");
@@ -353,11 +373,11 @@ mod tests {
         let limit = max_listpack_entries();
         let mut h = HashValue::new();
         for i in 0..limit {
-            h.set(b(&format!("f{i}")), b(&i.to_string()));
+            h.set(&b(&format!("f{i}")), &b(&i.to_string()));
         }
         assert_eq!(h.encoding_name(), "listpack");
         let before = h.clone();
-        h.set(b("one-more"), b("x"));
+        h.set(&b("one-more"), &b("x"));
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.len(), limit + 1);
         for (f, v) in before.iter() {
@@ -370,11 +390,11 @@ mod tests {
     #[test]
     fn a_listpack_scan_is_one_call() {
         let mut h = HashValue::new();
-        h.set(b("a"), b("1"));
-        h.set(b("b"), b("2"));
+        h.set(&b("a"), &b("1"));
+        h.set(&b("b"), &b("2"));
         let mut seen = Vec::new();
         assert_eq!(
-            h.scan(12345, 1, |f, v| seen.push((f.to_vec(), v.clone()))),
+            h.scan(12345, 1, |f, v| seen.push((f.to_vec(), v.to_vec()))),
             0
         );
         assert_eq!(seen.len(), 2);
@@ -391,7 +411,7 @@ mod tests {
             calls += 1;
             if calls == 20 {
                 for i in 5_000..20_000 {
-                    h.set(b(&format!("f{i}")), b("x"));
+                    h.set(&b(&format!("f{i}")), &b("x"));
                 }
             }
             if cursor == 0 {
@@ -409,7 +429,7 @@ mod tests {
         for h in [table_of(50), {
             let mut l = HashValue::new();
             for i in 0..50 {
-                l.set(b(&format!("f{i}")), b(&format!("v{i}")));
+                l.set(&b(&format!("f{i}")), &b(&format!("v{i}")));
             }
             l
         }] {

@@ -18,7 +18,7 @@ pub enum Value {
     /// A list. Aggregates are boxed so that a key's entry stays small.
     List(Box<ListValue>),
     /// A hash.
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     /// A set.
     Set(Box<SetValue>),
     /// A sorted set.

@@ -254,7 +254,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         deadline,
         ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
     };
-    cx.db().insert(req.key.clone(), entry);
+    cx.db().insert(&req.key, entry);
     cx.dirty(1);
     if let Some(ms) = expire_at {
         cx.out.replace(vec![

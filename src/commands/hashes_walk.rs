@@ -84,9 +84,7 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let picks: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs() as usize;
         let mut picks = Vec::with_capacity(n.min(RESERVE_AT_MOST));
-        for _ in 0..n {
-            picks.push(h.random(&mut rng).expect("a stored hash is never empty"));
-        }
+        h.random_with_repeats(&mut rng, n, |pair| picks.push(pair));
         picks
     } else {
         h.random_distinct(&mut rng, count as usize)

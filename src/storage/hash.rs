@@ -253,6 +253,28 @@ impl HashValue {
         }
     }
 
+    /// Passes `count` pairs picked at random to `f`, each pick independent of the others (a pair
+    /// may come more than once). A listpack is walked once, not once a pick.
+    pub fn random_with_repeats<'a, R: Rng + ?Sized>(
+        &'a self,
+        rng: &mut R,
+        count: usize,
+        mut f: impl FnMut((&'a [u8], &'a [u8])),
+    ) {
+        match &self.repr {
+            Repr::Listpack(pairs) if pairs.is_empty() => {}
+            Repr::Table(t) if t.is_empty() => {}
+            Repr::Listpack(pairs) => {
+                let all: Vec<_> = pairs.iter().collect();
+                (0..count).for_each(|_| f(all[rng.gen_range(0..all.len())]));
+            }
+            Repr::Table(t) => (0..count).for_each(|_| {
+                let (k, v) = t.random(rng).expect("the table is not empty");
+                f((k, v.as_slice()))
+            }),
+        }
+    }
+
     /// `count` distinct pairs picked at random (all of them when `count` reaches the length), in
     /// no particular order.
     pub fn random_distinct<R: Rng + ?Sized>(
@@ -436,6 +458,10 @@ mod tests {
             let (f, v) = h.random(&mut rng).unwrap();
             assert_eq!(h.get(f), Some(v));
             for count in [1, 10, 20, 49, 50, 80] {
+                let mut repeats = Vec::new();
+                h.random_with_repeats(&mut rng, count, |p| repeats.push(p));
+                assert_eq!(repeats.len(), count);
+                assert!(repeats.iter().all(|(f, v)| h.get(f) == Some(*v)));
                 let picks = h.random_distinct(&mut rng, count);
                 assert_eq!(picks.len(), count.min(50));
                 let distinct: std::collections::HashSet<_> = picks.iter().map(|p| p.0).collect();

@@ -156,6 +156,32 @@ impl HashValue {
         HashValue::default()
     }
 
+    /// A hash of `pairs`, encoded as setting them one by one would leave it, but packed or
+    /// hashed in one pass (pair by pair, a listpack copies its buffer at every pair). Every
+    /// field and value is copied, as [`HashValue::set`] copies them. Precondition: no field
+    /// repeats.
+    pub fn from_distinct_pairs(pairs: &[(Bytes, Bytes)]) -> HashValue {
+        let longest = pairs.iter().map(|(f, v)| f.len().max(v.len())).max();
+        if HashValue::listpack_holds(pairs.len(), longest.unwrap_or(0)) {
+            let packed = PackedPairs::from_distinct(pairs.iter().map(|(f, v)| (&f[..], &v[..])));
+            return HashValue {
+                repr: Repr::Listpack(packed),
+            };
+        }
+        let mut h = HashValue::new();
+        h.convert();
+        for (f, v) in pairs {
+            h.set(f, v);
+        }
+        h
+    }
+
+    /// True when the listpack encoding may hold `pairs` pairs whose longest field or value is
+    /// `longest` bytes, under the live thresholds.
+    pub fn listpack_holds(pairs: usize, longest: usize) -> bool {
+        pairs <= max_listpack_entries() && longest <= max_listpack_value()
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         HashRef(&self.repr).len()

@@ -24,6 +24,31 @@ impl PackedPairs {
         PackedPairs::default()
     }
 
+    /// `pairs` packed in one go. Precondition: no field repeats.
+    pub fn from_distinct<'a>(
+        pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+    ) -> PackedPairs {
+        let (mut count, mut size) = (0, 0);
+        for (f, v) in pairs.clone() {
+            count += 1;
+            size += varint_len(f.len()) + f.len() + varint_len(v.len()) + v.len();
+        }
+        if count == 0 {
+            return PackedPairs::new();
+        }
+        let mut out = Vec::with_capacity(varint_len(count) + size);
+        write_varint(&mut out, count);
+        for (f, v) in pairs {
+            write_varint(&mut out, f.len());
+            out.extend_from_slice(f);
+            write_varint(&mut out, v.len());
+            out.extend_from_slice(v);
+        }
+        PackedPairs {
+            buf: out.into_boxed_slice(),
+        }
+    }
+
     /// Number of pairs.
     pub fn len(&self) -> usize {
         if self.buf.is_empty() {
@@ -300,6 +325,23 @@ mod tests {
         assert_eq!(p.len(), 100);
         assert_eq!(p.iter().count(), 100);
         assert_eq!(p.get(b"f151"), Some(&long[..151]));
+    }
+
+    #[test]
+    fn packing_at_once_equals_packing_pair_by_pair() {
+        let items: Vec<(Vec<u8>, Vec<u8>)> = (0..150)
+            .map(|i| (format!("field{i}").into_bytes(), vec![b'v'; i]))
+            .collect();
+        let mut one_by_one = PackedPairs::new();
+        for (f, v) in &items {
+            one_by_one.set(f, v);
+        }
+        let at_once = PackedPairs::from_distinct(items.iter().map(|(f, v)| (&f[..], &v[..])));
+        assert_eq!(at_once, one_by_one);
+        assert_eq!(
+            PackedPairs::from_distinct(std::iter::empty()),
+            PackedPairs::new()
+        );
     }
 
     #[test]

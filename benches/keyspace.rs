@@ -22,7 +22,7 @@ fn keys() -> Vec<Bytes> {
 }
 
 fn entry() -> Entry {
-    Entry::new(Value::Str(Bytes::from_static(b"value")))
+    Entry::new(Value::Str(Bytes::from_static(b"value").into()))
 }
 
 /// The keys in a fixed random order, so lookups miss the cache the way real traffic does.
@@ -65,7 +65,7 @@ fn lookups(c: &mut Criterion) {
     let mut table: KeyTable<Entry> = KeyTable::new();
     let mut plain = PlainMap::default();
     for k in &keys {
-        table.insert(k.clone(), entry());
+        table.insert(k, entry());
         plain.insert(k.clone(), entry());
     }
     eprintln!(
@@ -110,7 +110,7 @@ fn inserts(c: &mut Criterion) {
         b.iter_with_large_drop(|| {
             let mut t: KeyTable<Entry> = KeyTable::new();
             for k in &keys {
-                t.insert(k.clone(), entry());
+                t.insert(k, entry());
             }
             t
         })

@@ -69,21 +69,18 @@ fn lzf(c: &mut Criterion) {
 fn dataset() -> Keyspace {
     let mut ks = Keyspace::new(16);
     for i in 0..10_000 {
-        let v = Value::Str(Bytes::from(format!("value-{i}-{}", "x".repeat(i % 64))));
+        let v = Value::Str(Bytes::from(format!("value-{i}-{}", "x".repeat(i % 64))).into());
         ks.dbs[0].insert(Bytes::from(format!("key:{i:08}")), Entry::new(v));
     }
     for i in 0..1_000 {
         let mut h = HashValue::new();
         for f in 0..10 {
             h.set(
-                Bytes::from(format!("field{f}")),
-                Bytes::from(format!("{}", i * f)),
+                format!("field{f}").as_bytes(),
+                &Bytes::from(format!("{}", i * f)),
             );
         }
-        ks.dbs[1].insert(
-            Bytes::from(format!("hash:{i}")),
-            Entry::new(Value::Hash(Box::new(h))),
-        );
+        ks.dbs[1].insert(Bytes::from(format!("hash:{i}")), Entry::new(Value::Hash(h)));
     }
     ks
 }

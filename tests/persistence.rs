@@ -273,7 +273,7 @@ fn write_rdb(path: &Path, n: usize, expired: usize) {
     .unwrap();
     rdb.select_db(0, n as u64, expired as u64).unwrap();
     for i in 0..n {
-        let value = Value::Str(Bytes::from(format!("value-{i}")));
+        let value = Value::Str(Bytes::from(format!("value-{i}")).into());
         let expire = (i < expired).then_some(1_000_i64);
         rdb.write_entry(format!("k:{i}").as_bytes(), &value, expire)
             .unwrap();

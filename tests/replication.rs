@@ -414,8 +414,12 @@ fn tiny_rdb() -> Vec<u8> {
     use tessera::storage::value::Value;
     let mut w = RdbWriter::new(Vec::new(), WriteOptions::default(), &AuxFields::default()).unwrap();
     w.select_db(0, 1, 0).unwrap();
-    w.write_entry(b"k", &Value::Str(bytes::Bytes::from_static(b"v")), None)
-        .unwrap();
+    w.write_entry(
+        b"k",
+        &Value::Str(bytes::Bytes::from_static(b"v").into()),
+        None,
+    )
+    .unwrap();
     w.finish().unwrap()
 }
 

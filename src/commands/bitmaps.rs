@@ -11,7 +11,7 @@ mod bits;
 mod field;
 mod op;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
@@ -21,6 +21,7 @@ use crate::config::live::proto_max_bulk_len;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::{StrForm, Value};
 
 /// Registers the bitmap family. Arity, flags and key positions are those `COMMAND INFO` shows on
@@ -84,15 +85,13 @@ fn edit_bits<R>(
             let Value::Str(s) = &mut e.value else {
                 return Err(CmdError::WrongType);
             };
-            let mut buf = std::mem::take(s)
-                .try_into_mut()
-                .unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+            let mut buf = s.take_mut();
             let grew = buf.len() < min_len;
             if grew {
                 buf.resize(min_len, 0);
             }
             let r = edit(&mut buf);
-            *s = buf.freeze();
+            *s = StrValue::from(buf.freeze());
             // A string edited bit by bit is a raw string in Redis from then on.
             e.str_form = StrForm::Edited;
             Ok((r, grew))
@@ -100,7 +99,7 @@ fn edit_bits<R>(
         None => {
             let mut buf = vec![0u8; min_len];
             let r = edit(&mut buf);
-            let mut entry = Entry::new(Value::Str(Bytes::from(buf)));
+            let mut entry = Entry::new(Value::Str(buf.into()));
             entry.str_form = StrForm::Edited;
             cx.db().insert(key.clone(), entry);
             Ok((r, true))
@@ -110,7 +109,7 @@ fn edit_bits<R>(
 
 /// The string at `key` for a read command, missing keys reading as empty.
 fn read_bits(cx: &mut ShardCtx<'_>, key: &[u8]) -> Result<Bytes, CmdError> {
-    Ok(cx.read_str(key)?.unwrap_or_default())
+    Ok(cx.read_str_bytes(key)?.unwrap_or_default())
 }
 
 /// Parses an optional `BYTE | BIT` unit: true for BIT.
@@ -156,7 +155,7 @@ fn getbit(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 /// The number of set bits in the string, or in the range `start..=end` (bytes unless BIT).
 /// As in Redis, the key is looked up first: a missing key answers 0 whatever the arguments.
 fn bitcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    let Some(s) = cx.read_str(&args[1])? else {
+    let Some(s) = cx.read_str_bytes(&args[1])? else {
         return Ok(Reply::Int(0));
     };
     let range = match args.len() {
@@ -190,7 +189,7 @@ fn bitpos(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         b @ (0 | 1) => b as u8,
         _ => return Err(CmdError::custom(errors::BITPOS_BIT)),
     };
-    let Some(s) = cx.read_str(&args[1])? else {
+    let Some(s) = cx.read_str_bytes(&args[1])? else {
         return Ok(Reply::Int(if bit == 1 { -1 } else { 0 }));
     };
     let len = s.len() as u64;

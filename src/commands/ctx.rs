@@ -15,6 +15,7 @@ use crate::server::shards::ShardId;
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::{Db, Entry};
 use crate::storage::keyspace::Keyspace;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// The context of a command running on the shard that owns its keys.
@@ -83,16 +84,26 @@ impl<'a> ShardCtx<'a> {
     }
 
     /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key
-    /// holds another type.
-    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+    /// holds another type. Borrowed: take [`StrValue::to_bytes`] for a `Bytes` of it.
+    pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&StrValue>, CmdError> {
         match self.lookup_read(key) {
             None => Ok(None),
             Some(e) => match &e.value {
-                Value::Str(b) => Ok(Some(b.clone())),
-                #[allow(unreachable_patterns)]
+                Value::Str(b) => Ok(Some(b)),
                 _ => Err(CmdError::WrongType),
             },
         }
+    }
+
+    /// The string at `key` for a read command, as a `Bytes` (see [`ShardCtx::read_str`]).
+    pub fn read_str_bytes(&mut self, key: &[u8]) -> Result<Option<Bytes>, CmdError> {
+        Ok(self.read_str(key)?.map(StrValue::to_bytes))
+    }
+
+    /// GET's reply for the string at `key`: a bulk string carried without an allocation (see
+    /// [`Reply::bulk_str`]), or nil when absent.
+    pub fn read_str_reply(&mut self, key: &[u8]) -> Result<Reply, CmdError> {
+        Ok(self.read_str(key)?.map_or(Reply::Nil, Reply::bulk_str))
     }
 
     /// GET's reply: the string at `key` as a bulk string, nil when absent, `WrongType` when the
@@ -101,13 +112,12 @@ impl<'a> ShardCtx<'a> {
     /// value (a write to its cache line) and building a `Reply` for it.
     pub fn reply_str(&mut self, key: &[u8]) -> Result<Reply, CmdError> {
         let Some(to) = self.reply_to.take() else {
-            return Ok(self.read_str(key)?.map_or(Reply::Nil, Reply::Bulk));
+            return self.read_str_reply(key);
         };
         match self.lookup_read(key) {
             None => encoder::write_nil(to.out, to.resp),
             Some(e) => match &e.value {
-                Value::Str(b) => encoder::write_bulk(to.out, b),
-                #[allow(unreachable_patterns)]
+                Value::Str(b) => encoder::write_bulk(to.out, b.as_slice()),
                 _ => return Err(CmdError::WrongType),
             },
         }

@@ -61,7 +61,7 @@ pub(crate) fn keys_shard(ks: &Keyspace, db: usize, pattern: &[u8], now: UnixMill
     ks.dbs[db]
         .iter()
         .filter(|(k, e)| !e.is_expired(now) && (all || glob_match(pattern, k, false)))
-        .map(|(k, _)| k.clone())
+        .map(|(k, _)| Bytes::copy_from_slice(k))
         .collect()
 }
 
@@ -165,7 +165,7 @@ pub(crate) fn scan_shard(
             .as_ref()
             .is_none_or(|p| glob_match(p, k, false))
         {
-            candidates.push(k.clone());
+            candidates.push(Bytes::copy_from_slice(k));
         }
     });
     let keys = with_shard_ctx(ks, db, now, |cx| {
@@ -368,7 +368,7 @@ mod tests {
         for k in keys {
             ks.dbs[0].insert(
                 Bytes::copy_from_slice(k.as_bytes()),
-                Entry::new(Value::Str(Bytes::from_static(b"v"))),
+                Entry::new(Value::Str(Bytes::from_static(b"v").into())),
             );
         }
         ks
@@ -563,7 +563,7 @@ mod tests {
         let mut ks = shard_with(&["a", "b"]);
         ks.dbs[3].insert(
             Bytes::from_static(b"c"),
-            Entry::new(Value::Str(Bytes::from_static(b"v"))),
+            Entry::new(Value::Str(Bytes::from_static(b"v").into())),
         );
         assert_eq!(flush_shard(&mut ks, Some(0)), 2);
         assert_eq!((ks.dbs[0].len(), ks.dbs[3].len()), (0, 1));

@@ -87,10 +87,8 @@ pub(super) fn write_hash<T>(
         if !create {
             return f(None);
         }
-        cx.db().insert(
-            key.clone(),
-            Entry::new(Value::Hash(Box::new(HashValue::new()))),
-        );
+        cx.db()
+            .insert(key.clone(), Entry::new(Value::Hash(HashValue::new())));
     }
     let Some(Entry {
         value: Value::Hash(h),
@@ -110,7 +108,7 @@ pub(super) fn write_hash<T>(
 fn hget(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(
         match read_hash(cx, &args[1])?.and_then(|h| h.get(&args[2])) {
-            Some(v) => Reply::Bulk(v.clone()),
+            Some(v) => Reply::bulk_slice(v),
             None => Reply::Nil,
         },
     )
@@ -125,7 +123,7 @@ fn hmget(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         args[2..]
             .iter()
             .map(|f| match h.and_then(|h| h.get(f)) {
-                Some(v) => Reply::Bulk(v.clone()),
+                Some(v) => Reply::bulk_slice(v),
                 None => Reply::Nil,
             })
             .collect(),
@@ -144,7 +142,7 @@ fn hlen(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 fn hstrlen(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let n = read_hash(cx, &args[1])?
         .and_then(|h| h.get(&args[2]))
-        .map_or(0, Bytes::len);
+        .map_or(0, <[u8]>::len);
     Ok(Reply::Int(n as i64))
 }
 
@@ -157,17 +155,17 @@ fn hexists(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 /// HKEYS key
 fn hkeys(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let h = read_hash(cx, &args[1])?;
-    Ok(Reply::bulk_array(
-        h.into_iter().flat_map(|h| h.iter().map(|(f, _)| f.clone())),
-    ))
+    Ok(Reply::bulk_array(h.into_iter().flat_map(|h| {
+        h.iter().map(|(f, _)| Bytes::copy_from_slice(f))
+    })))
 }
 
 /// HVALS key
 fn hvals(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let h = read_hash(cx, &args[1])?;
-    Ok(Reply::bulk_array(
-        h.into_iter().flat_map(|h| h.iter().map(|(_, v)| v.clone())),
-    ))
+    Ok(Reply::bulk_array(h.into_iter().flat_map(|h| {
+        h.iter().map(|(_, v)| Bytes::copy_from_slice(v))
+    })))
 }
 
 /// HGETALL key
@@ -178,7 +176,7 @@ fn hgetall(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Map(
         h.into_iter()
             .flat_map(|h| h.iter())
-            .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
+            .map(|(f, v)| (Reply::bulk_slice(f), Reply::bulk_slice(v)))
             .collect(),
     ))
 }

@@ -74,19 +74,17 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let mut rng = rand::thread_rng();
     let Some(count) = req.count else {
         return Ok(match h.and_then(|h| h.random(&mut rng)) {
-            Some((f, _)) => Reply::Bulk(f.clone()),
+            Some((f, _)) => Reply::bulk_slice(f),
             None => Reply::Nil,
         });
     };
     let Some(h) = h.filter(|_| count != 0) else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let picks: Vec<(&Bytes, &Bytes)> = if count < 0 {
+    let picks: Vec<(&[u8], &[u8])> = if count < 0 {
         let n = count.unsigned_abs() as usize;
         let mut picks = Vec::with_capacity(n.min(RESERVE_AT_MOST));
-        for _ in 0..n {
-            picks.push(h.random(&mut rng).expect("a stored hash is never empty"));
-        }
+        h.random_with_repeats(&mut rng, n, |pair| picks.push(pair));
         picks
     } else {
         h.random_distinct(&mut rng, count as usize)
@@ -95,11 +93,11 @@ pub(super) fn hrandfield(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         Reply::Pairs(
             picks
                 .into_iter()
-                .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
+                .map(|(f, v)| (Reply::bulk_slice(f), Reply::bulk_slice(v)))
                 .collect(),
         )
     } else {
-        Reply::bulk_array(picks.into_iter().map(|(f, _)| f.clone()))
+        Reply::bulk_array(picks.into_iter().map(|(f, _)| Bytes::copy_from_slice(f)))
     })
 }
 
@@ -159,8 +157,8 @@ pub(super) fn hscan(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             .as_ref()
             .is_none_or(|p| glob_match(p, f, false))
         {
-            found.push(f.clone());
-            found.push(v.clone());
+            found.push(Bytes::copy_from_slice(f));
+            found.push(Bytes::copy_from_slice(v));
         }
     });
     Ok(scan_reply(next, found))
@@ -187,9 +185,9 @@ mod tests {
     }
 
     fn text(r: &Reply) -> String {
-        match r {
-            Reply::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
-            other => panic!("not a bulk: {other:?}"),
+        match r.as_bulk() {
+            Some(b) => String::from_utf8(b.to_vec()).unwrap(),
+            None => panic!("not a bulk: {r:?}"),
         }
     }
 

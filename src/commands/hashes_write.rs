@@ -54,7 +54,7 @@ fn hset_generic(
         h.convert_for_lengths(pairs.iter().map(Bytes::len));
         Ok(pairs
             .chunks_exact(2)
-            .filter(|p| h.set(p[0].clone(), p[1].clone()))
+            .filter(|p| h.set(&p[0], &p[1]))
             .count())
     })?;
     cx.dirty((pairs.len() / 2) as u64);
@@ -69,7 +69,7 @@ pub(super) fn hsetnx(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let (field, value) = (&args[2], &args[3]);
     let set = write_hash(cx, &args[1], true, |h| {
         let h = h.expect("created when absent");
-        Ok(!h.contains(field) && h.set(field.clone(), value.clone()))
+        Ok(!h.contains(field) && h.set(field, value))
     })?;
     if set {
         cx.dirty(1);
@@ -111,7 +111,7 @@ pub(super) fn hincrby(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         };
         let sum = old.checked_add(delta).ok_or(CmdError::Overflow)?;
         let text = itoa::Buffer::new().format(sum).as_bytes().to_vec();
-        h.set(field.clone(), Bytes::from(text));
+        h.set(field, &Bytes::from(text));
         Ok(sum)
     })?;
     cx.dirty(1);
@@ -144,7 +144,7 @@ pub(super) fn hincrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         };
         let sum = old.checked_add(delta).ok_or(CmdError::NanOrInfinity)?;
         let text = Bytes::from(sum.to_human());
-        h.set(field.clone(), text.clone());
+        h.set(field, &text);
         Ok(text)
     })?;
     cx.dirty(1);

@@ -23,6 +23,7 @@ use crate::protocol::reply::Reply;
 use crate::server::shards::{owner_of, MultiShard};
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// Registers the HyperLogLog family. Arity, flags and key positions are those `COMMAND INFO`
@@ -62,13 +63,13 @@ fn take_hll(e: &mut Entry) -> Result<Vec<u8>, CmdError> {
         return Err(CmdError::WrongType);
     };
     hll::validate(s)?;
-    Ok(Vec::from(std::mem::take(s)))
+    Ok(Vec::from(s.take()))
 }
 
 /// Stores an edited HLL back at `key` (keeping the TTL).
 fn put_back(cx: &mut ShardCtx<'_>, key: &[u8], s: Vec<u8>) {
     if let Some(e) = cx.lookup_write(key) {
-        e.value = Value::Str(Bytes::from(s));
+        e.value = Value::Str(s.into());
         // Redis edits an HLL in a private raw string: OBJECT ENCODING says `raw` from then on.
         e.str_form = crate::storage::value::StrForm::Edited;
     }
@@ -85,7 +86,7 @@ fn pfadd(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         None => {
             let s = hll::new_sparse();
             cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(Bytes::new())));
+                .insert(key.clone(), Entry::new(Value::Str(StrValue::default())));
             (s, 1)
         }
     };
@@ -123,7 +124,7 @@ fn pfcount(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     if args.len() > 2 {
         let mut values = Vec::with_capacity(args.len() - 1);
         for key in &args[1..] {
-            values.push(cx.read_str(key));
+            values.push(cx.read_str_bytes(key));
         }
         let (max, _) = union(values)?;
         return Ok(Reply::Int(hll::estimate(&hll::raw_histogram(&max)) as i64));
@@ -172,7 +173,7 @@ fn store_union(cx: &mut ShardCtx<'_>, dest: &Bytes, max: &[u8], dense: bool) -> 
         Some(e) => take_hll(e)?,
         None => {
             cx.db()
-                .insert(dest.clone(), Entry::new(Value::Str(Bytes::new())));
+                .insert(dest.clone(), Entry::new(Value::Str(StrValue::default())));
             hll::new_sparse()
         }
     };
@@ -204,7 +205,7 @@ fn store_union(cx: &mut ShardCtx<'_>, dest: &Bytes, max: &[u8], dense: bool) -> 
 fn pfmerge(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let mut values = Vec::with_capacity(args.len() - 1);
     for key in &args[1..] {
-        values.push(cx.read_str(key));
+        values.push(cx.read_str_bytes(key));
     }
     let (max, dense) = union(values)?;
     store_union(cx, &args[1], &max, dense)
@@ -222,7 +223,7 @@ async fn read_all(
         let key = key.clone();
         let v = tx
             .run(owner_of(&key), move |ks| {
-                with_shard_ctx(ks, db, now, |cx| cx.read_str(&key))
+                with_shard_ctx(ks, db, now, |cx| cx.read_str_bytes(&key))
             })
             .await;
         out.push(v);

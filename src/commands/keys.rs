@@ -572,7 +572,7 @@ mod tests {
     }
 
     fn string(v: &str) -> Entry {
-        Entry::new(Value::Str(Bytes::copy_from_slice(v.as_bytes())))
+        Entry::new(Value::Str(Bytes::copy_from_slice(v.as_bytes()).into()))
     }
 
     #[test]

@@ -165,10 +165,13 @@ mod tests {
     #[test]
     fn encoding_names_the_representation_and_counts_a_hit() {
         let mut ks = Keyspace::new(1);
-        ks.dbs[0].insert(Bytes::from("n"), Entry::new(Value::Str(Bytes::from("12"))));
+        ks.dbs[0].insert(
+            Bytes::from("n"),
+            Entry::new(Value::Str(Bytes::from("12").into())),
+        );
         ks.dbs[0].insert(
             Bytes::from("s"),
-            Entry::new(Value::Str(Bytes::from("hello"))),
+            Entry::new(Value::Str(Bytes::from("hello").into())),
         );
         assert_eq!(
             run(&mut ks, encoding, "OBJECT ENCODING n"),
@@ -188,7 +191,10 @@ mod tests {
     #[test]
     fn refcount_is_one_and_missing_keys_are_nil() {
         let mut ks = Keyspace::new(1);
-        ks.dbs[0].insert(Bytes::from("k"), Entry::new(Value::Str(Bytes::from("v"))));
+        ks.dbs[0].insert(
+            Bytes::from("k"),
+            Entry::new(Value::Str(Bytes::from("v").into())),
+        );
         assert_eq!(
             run(&mut ks, refcount, "OBJECT REFCOUNT k"),
             Ok(Reply::Int(1))

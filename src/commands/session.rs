@@ -68,7 +68,7 @@ impl Session {
     pub fn set(&mut self, key: &str, val: &str) {
         self.ks.dbs[self.db].insert(
             Bytes::copy_from_slice(key.as_bytes()),
-            Entry::new(Value::Str(Bytes::copy_from_slice(val.as_bytes()))),
+            Entry::new(Value::Str(Bytes::copy_from_slice(val.as_bytes()).into())),
         );
     }
 
@@ -96,9 +96,7 @@ impl Session {
 
     /// Whether `key` is stored in DB `db`, expired or not.
     pub fn stored(&self, db: usize, key: &str) -> bool {
-        self.ks.dbs[db]
-            .iter()
-            .any(|(k, _)| &k[..] == key.as_bytes())
+        self.ks.dbs[db].iter().any(|(k, _)| k == key.as_bytes())
     }
 }
 

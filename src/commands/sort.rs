@@ -306,8 +306,8 @@ async fn lookup_all(
                     refs.into_iter()
                         .map(|(i, key, field)| {
                             let v = cx.lookup_read(&key).and_then(|e| match (&e.value, field) {
-                                (Value::Str(s), None) => Some(s.clone()),
-                                (Value::Hash(h), Some(f)) => h.get(&f).cloned(),
+                                (Value::Str(s), None) => Some(s.to_bytes()),
+                                (Value::Hash(h), Some(f)) => h.get(&f).map(Bytes::copy_from_slice),
                                 _ => None,
                             });
                             (i, v)

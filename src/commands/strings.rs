@@ -19,6 +19,7 @@ use super::table::flags::{DENYOOM, FAST, READONLY, WRITE};
 use super::table::{CommandTable, CrossShard, Handler, KeySpec};
 use crate::protocol::error::CmdError;
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// Registers the string family. Arity, flags and key positions are those `COMMAND INFO` shows on
@@ -60,10 +61,9 @@ pub fn register(t: &mut CommandTable) {
 }
 
 /// The string an entry holds, for an in-place edit; `WrongType` when it holds another type.
-pub(super) fn string_mut(e: &mut Entry) -> Result<&mut Bytes, CmdError> {
+pub(super) fn string_mut(e: &mut Entry) -> Result<&mut StrValue, CmdError> {
     match &mut e.value {
         Value::Str(b) => Ok(b),
-        #[allow(unreachable_patterns)]
         _ => Err(CmdError::WrongType),
     }
 }

@@ -8,11 +8,12 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
 use super::long_double::{LongDouble, Parsed};
-use super::strings::{int_bytes, string_mut, word};
+use super::strings::{string_mut, word};
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::{StrForm, Value};
 
 /// INCR key
@@ -55,18 +56,23 @@ fn incr_by(cx: &mut ShardCtx<'_>, key: &Bytes, delta: i64) -> CmdResult {
             let s = string_mut(e)?;
             let old = parse_i64(s).ok_or(CmdError::NotInteger)?;
             let new = old.checked_add(delta).ok_or(CmdError::Overflow)?;
-            *s = int_bytes(new);
+            *s = int_value(new);
             e.str_form = StrForm::Whole;
             new
         }
         None => {
             cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(int_bytes(delta))));
+                .insert(key, Entry::new(Value::Str(int_value(delta))));
             delta
         }
     };
     cx.dirty(1);
     Ok(Reply::Int(new))
+}
+
+/// The decimal form of `n` as a stored string: in place, without an allocation.
+fn int_value(n: i64) -> StrValue {
+    StrValue::from_slice(itoa::Buffer::new().format(n).as_bytes())
 }
 
 /// INCRBYFLOAT key increment
@@ -93,13 +99,13 @@ pub(super) fn incrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let text = Bytes::from(sum.to_human());
     match cx.lookup_write(key) {
         Some(e) => {
-            e.value = Value::Str(text.clone());
+            e.value = Value::Str(StrValue::from_shared(&text));
             e.str_form = StrForm::Text;
         }
         None => {
             let entry = Entry {
                 str_form: StrForm::Text,
-                ..Entry::new(Value::Str(text.clone()))
+                ..Entry::new(Value::Str(StrValue::from_shared(&text)))
             };
             cx.db().insert(key.clone(), entry);
         }

@@ -66,8 +66,8 @@ impl LcsArgs {
 /// options, so a key of another type wins over a bad option.
 pub(super) fn lcs(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let opts = LcsArgs::parse(args);
-    let a = cx.read_str(&args[1]);
-    let b = cx.read_str(&args[2]);
+    let a = cx.read_str_bytes(&args[1]);
+    let b = cx.read_str_bytes(&args[2]);
     let (a, b) = both_strings(a, b)?;
     lcs_reply(&a, &b, opts?)
 }
@@ -81,7 +81,7 @@ pub(super) fn lcs_spread(cx: AsyncCtx, argv: Vec<Bytes>) -> BoxedLocal<CmdResult
         let read = move |key: Bytes| {
             move |ks: &mut Keyspace| {
                 let mut out = Propagation::default();
-                ShardCtx::new(ks, db, now, &mut out).read_str(&key)
+                ShardCtx::new(ks, db, now, &mut out).read_str_bytes(&key)
             }
         };
         let (ka, kb) = (argv[1].clone(), argv[2].clone());

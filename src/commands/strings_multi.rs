@@ -17,6 +17,7 @@ use crate::server::shards::{owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::Entry;
 use crate::storage::keyspace::Keyspace;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// MGET key [key ...]
@@ -27,7 +28,7 @@ pub(super) fn mget(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let values = args[1..]
         .iter()
         .map(|key| match cx.lookup_read(key).map(|e| e.value.as_str()) {
-            Some(Some(v)) => Reply::Bulk(v.clone()),
+            Some(Some(v)) => Reply::bulk_str(v),
             _ => Reply::Nil,
         })
         .collect();
@@ -119,8 +120,8 @@ fn any_exists<'k>(cx: &mut ShardCtx<'_>, mut keys: impl Iterator<Item = &'k Byte
 /// Stores each key/value pair of `pairs`, without TTL. Counts one change per pair.
 fn store_pairs(cx: &mut ShardCtx<'_>, pairs: &[Bytes]) {
     for pair in pairs.chunks_exact(2) {
-        let entry = Entry::new(Value::Str(pair[1].clone()));
-        cx.db().insert(pair[0].clone(), entry);
+        let entry = Entry::new(Value::Str(StrValue::from_shared(&pair[1])));
+        cx.db().insert(&pair[0], entry);
     }
     cx.dirty((pairs.len() / 2) as u64);
 }

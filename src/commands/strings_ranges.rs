@@ -15,6 +15,7 @@ use crate::config::live::proto_max_bulk_len;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::{StrForm, Value};
 
 /// APPEND key value
@@ -27,16 +28,16 @@ pub(super) fn append(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         Some(e) => {
             let s = string_mut(e)?;
             check_length(s.len() as u64, tail.len() as u64)?;
-            let mut buf = into_mut(std::mem::take(s));
+            let mut buf = s.take_mut();
             buf.extend_from_slice(tail);
-            *s = buf.freeze();
+            *s = StrValue::from(buf.freeze());
             let len = s.len();
             e.str_form = StrForm::Edited;
             len
         }
         None => {
             cx.db()
-                .insert(key.clone(), Entry::new(Value::Str(tail.clone())));
+                .insert(key, Entry::new(Value::Str(StrValue::from_shared(tail))));
             tail.len()
         }
     };
@@ -57,8 +58,10 @@ pub(super) fn strlen(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 pub(super) fn getrange(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let start = parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
     let end = parse_i64(&args[3]).ok_or(CmdError::NotInteger)?;
-    let s = cx.read_str(&args[1])?.unwrap_or_default();
-    let part = byte_range(s.len(), start, end).map_or_else(Bytes::new, |r| s.slice(r));
+    let part = match cx.read_str(&args[1])? {
+        Some(s) => byte_range(s.len(), start, end).map_or_else(Bytes::new, |r| s.slice(r)),
+        None => Bytes::new(),
+    };
     Ok(Reply::Bulk(part))
 }
 
@@ -98,9 +101,9 @@ pub(super) fn setrange(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
                 return Ok(Reply::Int(len as i64));
             }
             check_length(offset as u64, value.len() as u64)?;
-            let mut buf = into_mut(std::mem::take(s));
+            let mut buf = s.take_mut();
             overwrite(&mut buf, offset as usize, value);
-            *s = buf.freeze();
+            *s = StrValue::from(buf.freeze());
             let len = s.len();
             e.str_form = StrForm::Edited;
             len
@@ -116,7 +119,7 @@ pub(super) fn setrange(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             let len = buf.len();
             let entry = Entry {
                 str_form: StrForm::Edited,
-                ..Entry::new(Value::Str(buf.freeze()))
+                ..Entry::new(Value::Str(StrValue::from(buf.freeze())))
             };
             cx.db().insert(key.clone(), entry);
             len
@@ -142,13 +145,6 @@ fn check_length(len: u64, extra: u64) -> Result<(), CmdError> {
         Some(total) if total <= proto_max_bulk_len() => Ok(()),
         _ => Err(CmdError::StringTooLong),
     }
-}
-
-/// A string's bytes made writable: reused in place when nothing else shares them (so that
-/// repeated APPENDs grow one buffer), copied otherwise.
-fn into_mut(s: Bytes) -> BytesMut {
-    s.try_into_mut()
-        .unwrap_or_else(|shared| BytesMut::from(&shared[..]))
 }
 
 #[cfg(test)]

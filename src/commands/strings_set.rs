@@ -14,6 +14,7 @@ use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::{Deadline, UnixMillis};
 use crate::storage::db::Entry;
+use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
 
 /// Which expiry option the user gave.
@@ -235,7 +236,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         _ => None,
     };
     let old = if req.get {
-        Some(cx.read_str(&req.key)?.map_or(Reply::Nil, Reply::Bulk))
+        Some(cx.read_str_reply(&req.key)?)
     } else {
         None
     };
@@ -254,24 +255,21 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         (None, TtlChange::Keep) => existing.flatten(),
         (None, _) => None,
     };
-    // Key and value move into the store; only an expiry needs copies of them for replicas
-    // (each copy of a `Bytes` is an atomic reference-count change).
-    let with_deadline = expire_at.map(|ms| {
-        vec![
-            word("SET"),
-            req.key.clone(),
-            req.value.clone(),
-            word("PXAT"),
-            int_bytes(ms),
-        ]
-    });
     let entry = Entry {
         deadline,
-        ..Entry::new(Value::Str(req.value))
+        ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
     };
-    cx.db().insert(req.key, entry);
+    cx.db().insert(&req.key, entry);
     cx.dirty(1);
-    if let Some(argv) = with_deadline.or(req.replay) {
+    if let Some(ms) = expire_at {
+        cx.out.replace(vec![
+            word("SET"),
+            req.key,
+            req.value,
+            word("PXAT"),
+            int_bytes(ms),
+        ]);
+    } else if let Some(argv) = req.replay {
         cx.out.replace(argv);
     }
     Ok(old.unwrap_or(req.done))
@@ -346,10 +344,11 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         (None, false) => GetexTtl::Unchanged,
     };
     let key = &args[1];
-    let Some(value) = cx.read_str(key)? else {
+    let value = cx.read_str_reply(key)?;
+    if matches!(value, Reply::Nil) {
         cx.out.suppress();
-        return Ok(Reply::Nil);
-    };
+        return Ok(value);
+    }
     match ttl {
         GetexTtl::Unchanged => cx.out.suppress(),
         GetexTtl::Persist => {
@@ -375,7 +374,7 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
             cx.dirty(1);
         }
     }
-    Ok(Reply::Bulk(value))
+    Ok(value)
 }
 
 /// GETDEL key
@@ -383,14 +382,15 @@ pub(super) fn getex(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 /// Replies with the value and deletes the key; propagated as `DEL key`.
 pub(super) fn getdel(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let key = &args[1];
-    let Some(value) = cx.read_str(key)? else {
+    let value = cx.read_str_reply(key)?;
+    if matches!(value, Reply::Nil) {
         cx.out.suppress();
-        return Ok(Reply::Nil);
-    };
+        return Ok(value);
+    }
     cx.db().remove(key);
     cx.dirty(1);
     cx.out.replace(vec![word("DEL"), key.clone()]);
-    Ok(Reply::Bulk(value))
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -342,7 +342,7 @@ pub(super) fn zscan(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let mut items = Vec::new();
     let next = z.scan(cursor, count, |m, s| {
         if pattern.as_ref().is_none_or(|p| glob_match(p, m, false)) {
-            items.push(Reply::Bulk(m.clone()));
+            items.push(Reply::bulk_copy(m));
             items.push(Reply::Bulk(score_text(s)));
         }
     });

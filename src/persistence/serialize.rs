@@ -131,7 +131,7 @@ mod tests {
     fn shard(keys: &[(usize, &str)]) -> Keyspace {
         let mut ks = Keyspace::new(16);
         for &(db, k) in keys {
-            let mut e = Entry::new(Value::Str(Bytes::copy_from_slice(k.as_bytes())));
+            let mut e = Entry::new(Value::Str(Bytes::copy_from_slice(k.as_bytes()).into()));
             if k.starts_with('x') {
                 e.deadline = Some(Deadline::at_ms(4_000_000_000_000));
             }

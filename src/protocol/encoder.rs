@@ -22,6 +22,7 @@ pub fn encode(reply: &Reply, resp: u8, out: &mut Vec<u8>) {
         Reply::Error(e) => write_error(out, e),
         Reply::Int(n) => write_int(out, *n),
         Reply::Bulk(b) => write_bulk(out, b),
+        Reply::InlineBulk(b) => write_bulk(out, b),
         Reply::Nil => write_nil(out, resp),
         Reply::NilArray => write_nil_array(out, resp),
         Reply::Array(items) => {

@@ -7,9 +7,11 @@ use bytes::Bytes;
 use std::borrow::Cow;
 
 use super::error::CmdError;
+use crate::storage::inline::InlineBytes;
+use crate::storage::str_value::StrValue;
 
 /// One reply to one command, in protocol-neutral form.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Reply {
     /// `+OK`.
     Ok,
@@ -21,6 +23,9 @@ pub enum Reply {
     Int(i64),
     /// A bulk string.
     Bulk(Bytes),
+    /// A short bulk string carried in place: what GET of a short value answers without an
+    /// allocation. Equal to the `Bulk` of the same bytes; build it with [`Reply::bulk_str`].
+    InlineBulk(InlineBytes),
     /// The null bulk string: `$-1` in RESP2, `_` in RESP3.
     Nil,
     /// The null array: `*-1` in RESP2, `_` in RESP3.
@@ -61,6 +66,32 @@ impl Reply {
         Reply::Bulk(Bytes::copy_from_slice(b))
     }
 
+    /// A bulk string of a copy of `b`, carried in place (no allocation) when short.
+    pub fn bulk_slice(b: &[u8]) -> Reply {
+        match InlineBytes::new(b) {
+            Some(inline) => Reply::InlineBulk(inline),
+            None => Reply::bulk_copy(b),
+        }
+    }
+
+    /// A stored string's bytes as a bulk string, with neither an allocation nor a copy of
+    /// more than a few bytes: short values travel in place, long ones by reference count.
+    pub fn bulk_str(s: &StrValue) -> Reply {
+        match s {
+            StrValue::Inline(b) => Reply::InlineBulk(*b),
+            StrValue::Shared(b) => Reply::Bulk(Bytes::clone(b)),
+        }
+    }
+
+    /// The bytes of a bulk string, whichever form carries them; `None` for other replies.
+    pub fn as_bulk(&self) -> Option<&[u8]> {
+        match self {
+            Reply::Bulk(b) => Some(b),
+            Reply::InlineBulk(b) => Some(b.as_slice()),
+            _ => None,
+        }
+    }
+
     /// A status reply from a static string.
     pub fn status(s: &'static str) -> Reply {
         Reply::Status(Cow::Borrowed(s))
@@ -84,6 +115,28 @@ impl Reply {
     /// True for an error reply.
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
+    }
+}
+
+/// Equality variant by variant, except that `InlineBulk` and `Bulk` of the same bytes are equal:
+/// which of the two carries a bulk string is not something a client can see.
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        use Reply::*;
+        match (self, other) {
+            (Ok, Ok) | (Nil, Nil) | (NilArray, NilArray) => true,
+            (Status(a), Status(b)) => a == b,
+            (Error(a), Error(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Bulk(_) | InlineBulk(_), Bulk(_) | InlineBulk(_)) => self.as_bulk() == other.as_bulk(),
+            (Array(a), Array(b)) | (Set(a), Set(b)) | (Push(a), Push(b)) => a == b,
+            (Sequence(a), Sequence(b)) => a == b,
+            (Map(a), Map(b)) | (Pairs(a), Pairs(b)) => a == b,
+            (Double(a), Double(b)) => a == b,
+            (Bool(a), Bool(b)) => a == b,
+            (Verbatim(fa, a), Verbatim(fb, b)) => fa == fb && a == b,
+            _ => false,
+        }
     }
 }
 

@@ -59,7 +59,7 @@ pub fn is_value_type(t: u8) -> bool {
 pub fn read_value<R: BufRead>(input: &mut Input<R>, rdb_type: u8) -> Result<Decoded> {
     let at = input.offset();
     let value = match rdb_type {
-        types::STRING => Value::Str(Bytes::from(input.string()?)),
+        types::STRING => Value::Str(input.string()?.into()),
         types::LIST => {
             let n = input.len()?;
             let mut list = ListLoader::new();
@@ -321,31 +321,47 @@ impl SetLoader {
     }
 }
 
-/// Builds a hash pair by pair, refusing repeated fields.
-struct HashLoader {
-    hash: HashValue,
+/// Builds a hash pair by pair, refusing repeated fields. Pairs a listpack can hold are kept
+/// aside and packed once at the end: packed one by one, each would copy the buffer.
+enum HashLoader {
+    /// Every pair so far, while a listpack holds them.
+    Pairs(Vec<(Bytes, Bytes)>),
+    /// Past the listpack thresholds: a hashtable.
+    Hash(HashValue),
 }
 
 impl HashLoader {
     fn new() -> HashLoader {
-        HashLoader {
-            hash: HashValue::new(),
-        }
+        HashLoader::Pairs(Vec::new())
     }
 
     fn set(&mut self, f: Bytes, v: Bytes) -> std::result::Result<(), &'static str> {
-        if self.hash.set(f, v) {
-            Ok(())
-        } else {
-            Err("duplicate hash fields")
+        const DUPLICATE: &str = "duplicate hash fields";
+        match self {
+            HashLoader::Pairs(pairs) => {
+                if pairs.iter().any(|(g, _)| *g == f) {
+                    return Err(DUPLICATE);
+                }
+                let longest = f.len().max(v.len());
+                pairs.push((f, v));
+                if !HashValue::listpack_holds(pairs.len(), longest) {
+                    *self = HashLoader::Hash(HashValue::from_distinct_pairs(pairs));
+                }
+                Ok(())
+            }
+            HashLoader::Hash(h) => h.set(&f, &v).then_some(()).ok_or(DUPLICATE),
         }
     }
 
     fn finish(self) -> Decoded {
-        if self.hash.is_empty() {
+        let hash = match self {
+            HashLoader::Pairs(pairs) => HashValue::from_distinct_pairs(&pairs),
+            HashLoader::Hash(h) => h,
+        };
+        if hash.is_empty() {
             Decoded::Empty
         } else {
-            Decoded::Payload(Payload::Value(Value::Hash(Box::new(self.hash))))
+            Decoded::Payload(Payload::Value(Value::Hash(hash)))
         }
     }
 }

@@ -83,14 +83,14 @@ mod tests {
     fn matches_a_payload_written_by_redis() {
         // DUMP of SET k aaa…a (40 bytes) on Redis 7.0.15.
         let redis = b"\x00\xc3\t(\x01aa\xe0\x1b\x00\x01aa\n\x00\xcf\t/\xaa\xae%\x83\x1d";
-        let v = Value::Str(Bytes::from(vec![b'a'; 40]));
+        let v = Value::Str(Bytes::from(vec![b'a'; 40]).into());
         assert_eq!(dump_payload(&v, true), redis);
         assert_eq!(restore_payload(redis, 10).unwrap(), Payload::Value(v));
     }
 
     #[test]
     fn footer_problems_are_version_or_checksum_errors() {
-        let good = dump_payload(&Value::Str(Bytes::from("hello")), true);
+        let good = dump_payload(&Value::Str(Bytes::from("hello").into()), true);
         assert!(restore_payload(&good, 10).is_ok());
         assert!(matches!(
             restore_payload(&good, 9),

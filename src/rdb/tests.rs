@@ -27,9 +27,9 @@ fn list(items: &[Bytes]) -> Value {
 fn hash(pairs: impl IntoIterator<Item = (Bytes, Bytes)>) -> Value {
     let mut h = HashValue::new();
     for (f, v) in pairs {
-        h.set(f, v);
+        h.set(&f, &v);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 fn set(members: impl IntoIterator<Item = Bytes>) -> Value {
@@ -51,19 +51,30 @@ fn zset(pairs: impl IntoIterator<Item = (Bytes, f64)>) -> Value {
 fn samples() -> Vec<(&'static str, Value, &'static str)> {
     let many = |n: usize, f: fn(usize) -> String| (0..n).map(f).map(b).collect::<Vec<_>>();
     vec![
-        ("str-int", Value::Str(b("12345")), "int"),
-        ("str-big-int", Value::Str(b("9223372036854775807")), "int"),
-        ("str-short", Value::Str(b("hello")), "embstr"),
-        ("str-empty", Value::Str(b("")), "embstr"),
-        ("str-binary", Value::Str(b(b"\x00\xff\r\n")), "embstr"),
-        ("str-long", Value::Str(b("x".repeat(10_000))), "raw"),
+        ("str-int", Value::Str(b("12345").into()), "int"),
+        (
+            "str-big-int",
+            Value::Str(b("9223372036854775807").into()),
+            "int",
+        ),
+        ("str-short", Value::Str(b("hello").into()), "embstr"),
+        ("str-empty", Value::Str(b("").into()), "embstr"),
+        (
+            "str-binary",
+            Value::Str(b(b"\x00\xff\r\n").into()),
+            "embstr",
+        ),
+        ("str-long", Value::Str(b("x".repeat(10_000)).into()), "raw"),
         (
             "str-noise",
-            Value::Str(Bytes::from(
-                (0..5000u32)
-                    .map(|i| (i * 7919 % 251) as u8)
-                    .collect::<Vec<_>>(),
-            )),
+            Value::Str(
+                Bytes::from(
+                    (0..5000u32)
+                        .map(|i| (i * 7919 % 251) as u8)
+                        .collect::<Vec<_>>(),
+                )
+                .into(),
+            ),
             "raw",
         ),
         (
@@ -204,7 +215,10 @@ fn every_type_and_encoding_survives_a_file_round_trip() {
         let bytes = write_file(
             &[
                 (0, keys.clone()),
-                (5, vec![(b(b"\x00bin\xffkey"), Value::Str(b("v")), None)]),
+                (
+                    5,
+                    vec![(b(b"\x00bin\xffkey"), Value::Str(b("v").into()), None)],
+                ),
             ],
             opts,
         );
@@ -267,9 +281,9 @@ fn write_value_is_the_dump_payload_without_its_footer() {
 fn keyspaces_of_several_shards_merge_into_one_file() {
     let mut a = Keyspace::new(16);
     let mut c = Keyspace::new(16);
-    a.dbs[0].insert(b("k1"), Entry::new(Value::Str(b("1"))));
-    c.dbs[0].insert(b("k2"), Entry::new(Value::Str(b("2"))));
-    let mut e = Entry::new(Value::Str(b("3")));
+    a.dbs[0].insert(b("k1"), Entry::new(Value::Str(b("1").into())));
+    c.dbs[0].insert(b("k2"), Entry::new(Value::Str(b("2").into())));
+    let mut e = Entry::new(Value::Str(b("3").into()));
     e.deadline = Some(crate::storage::clock::Deadline::at_ms(1_900_000_000_000));
     c.dbs[3].insert(b("k3"), e);
     let mut w = RdbWriter::new(Vec::new(), WriteOptions::default(), &AuxFields::default()).unwrap();
@@ -296,7 +310,7 @@ fn keyspaces_of_several_shards_merge_into_one_file() {
 #[test]
 fn the_source_is_left_right_after_the_trailer() {
     let mut bytes = write_file(
-        &[(0, vec![(b("k"), Value::Str(b("v")), None)])],
+        &[(0, vec![(b("k"), Value::Str(b("v").into()), None)])],
         WriteOptions::default(),
     );
     bytes.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
@@ -522,7 +536,8 @@ fn streams_round_trip_in_both_forms() {
     let mut w = RdbWriter::new(Vec::new(), WriteOptions::default(), &AuxFields::default()).unwrap();
     w.select_db(0, 2, 0).unwrap();
     w.write_stream_entry(b"s", &s, None).unwrap();
-    w.write_entry(b"k", &Value::Str(b("v")), None).unwrap();
+    w.write_entry(b"k", &Value::Str(b("v").into()), None)
+        .unwrap();
     let bytes = w.finish().unwrap();
     let (_, entries) = read(&bytes).unwrap();
     assert_eq!(entries[0].value, Payload::Stream(Box::new(s.clone())));
@@ -598,7 +613,7 @@ fn good_file() -> Vec<u8> {
                     hash([(b("field"), b("value")), (b("n"), b("1"))]),
                     None,
                 ),
-                (b("k"), Value::Str(b("v")), Some(5)),
+                (b("k"), Value::Str(b("v").into()), Some(5)),
             ],
         )],
         WriteOptions::default(),

@@ -7,6 +7,8 @@
 use bytes::Bytes;
 
 use super::clock::{Deadline, UnixMillis};
+use super::small_bytes::SmallBytes;
+use super::str_value::StrValue;
 use super::table::{KeyTable, Mark, MarkCursor};
 use super::value::{StrForm, Value};
 
@@ -27,6 +29,9 @@ pub struct Entry {
     /// entry's padding: it costs no memory.
     pub touched: u32,
 }
+
+// With its key (24 bytes) an entry fills one 64-byte table slot.
+const _: () = assert!(size_of::<Entry>() == 40);
 
 /// Two entries are equal when they hold the same value with the same deadline and string
 /// form; when they were last touched does not matter.
@@ -228,22 +233,13 @@ impl Db {
         self.get(key, now).is_some()
     }
 
-    /// Stores `entry` under `key`, replacing whatever was there (value and deadline). Returns the
-    /// previous entry, expired or not.
-    pub fn insert(&mut self, key: Bytes, mut entry: Entry) -> Option<Entry> {
-        #[allow(irrefutable_let_patterns)] // more value types are coming
-        if let Value::Str(b) = &mut entry.value {
-            *b = detach(std::mem::take(b));
+    /// Stores `entry` under `key` (copied), replacing whatever was there (value and deadline).
+    /// Returns the previous entry, expired or not.
+    pub fn insert(&mut self, key: impl AsRef<[u8]>, mut entry: Entry) -> Option<Entry> {
+        if let Value::Str(StrValue::Shared(b)) = &mut entry.value {
+            detach(b);
         }
-        // An existing key keeps its stored bytes: replacing in place saves copying the key.
-        let mut fresh = Some(entry);
-        if let Some(old) = self.map.update(&key, |v| {
-            std::mem::replace(v, fresh.take().expect("taken once"))
-        }) {
-            return Some(old);
-        }
-        self.map
-            .insert(detach(key), fresh.expect("not taken: the key was absent"))
+        self.map.insert(key.as_ref(), entry)
     }
 
     /// Removes `key`, returning its entry (expired or not).
@@ -263,7 +259,7 @@ impl Db {
     }
 
     /// Every key and entry, expired or not, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
         self.map.iter()
     }
 
@@ -274,7 +270,7 @@ impl Db {
     /// Every key present from the first call to the last is passed exactly once, however the
     /// database grows in between (see [`KeyTable::scan`]). Expired keys not yet reclaimed are
     /// passed too: filter with [`Entry::is_expired`]. No side effects.
-    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, f: impl FnMut(&[u8], &Entry)) -> u64 {
         self.map.scan(cursor, count, f)
     }
 
@@ -291,9 +287,9 @@ impl Db {
         for _ in 0..RANDOM_KEY_TRIES {
             let (key, entry) = self.map.random(&mut rng)?;
             if !entry.is_expired(now) {
-                return Some(key.clone());
+                return Some(Bytes::copy_from_slice(key));
             }
-            let key = key.clone();
+            let key = Bytes::copy_from_slice(key);
             if !self.keep_expired {
                 self.map.remove(&key);
                 self.reclaimed(&key);
@@ -302,7 +298,7 @@ impl Db {
         }
         let live = self.map.iter().find(|(_, e)| !e.is_expired(now));
         match live {
-            Some((key, _)) => Some(key.clone()),
+            Some((key, _)) => Some(Bytes::copy_from_slice(key)),
             None if self.keep_expired => last_expired,
             None => None,
         }
@@ -324,7 +320,7 @@ impl Db {
             step.sampled += 1;
             let expired = e.is_expired(now);
             if expired {
-                due.push(k.clone());
+                due.push(SmallBytes::from_slice(k));
             }
             !expired
         });
@@ -339,14 +335,13 @@ impl Db {
 
 /// Below this size a stored string gets its own allocation. Arguments arrive as slices of the
 /// connection's receive buffer; keeping a slice would keep the whole buffer alive for as long as
-/// the key lives. Larger values were read into a buffer of their own by the parser.
+/// the key lives. Larger values were read into a buffer of their own by the parser. (Keys, and
+/// values short enough to be stored in place, are copied anyway.)
 const DETACH_BELOW: usize = 16 * 1024;
 
-fn detach(b: Bytes) -> Bytes {
+fn detach(b: &mut Bytes) {
     if b.len() < DETACH_BELOW {
-        Bytes::copy_from_slice(&b)
-    } else {
-        b
+        *b = Bytes::copy_from_slice(b);
     }
 }
 
@@ -356,15 +351,10 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn an_entry_stays_within_56_bytes() {
-        assert!(std::mem::size_of::<Entry>() <= 56);
-    }
-
     const NOW: UnixMillis = UnixMillis(1_000_000);
 
     fn s(v: &str) -> Entry {
-        Entry::new(Value::Str(Bytes::copy_from_slice(v.as_bytes())))
+        Entry::new(Value::Str(StrValue::from(v)))
     }
 
     fn expiring(v: &str, at_ms: u64) -> Entry {
@@ -496,7 +486,7 @@ mod tests {
         let mut cursor = 0;
         loop {
             cursor = db.scan(cursor, 10, |key, e| {
-                assert!(seen.insert(key.clone()));
+                assert!(seen.insert(key.to_vec()));
                 live += usize::from(!e.is_expired(NOW));
             });
             if cursor == 0 {

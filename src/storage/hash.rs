@@ -1,21 +1,28 @@
 //! The hash value type and its two encodings.
 //!
 //! Owns: `HashValue`, the in-memory form of a hash, and the rule that picks its encoding. A small
-//! hash is a *listpack*: a vector of field/value pairs in insertion order, searched linearly,
-//! which is compact and fast while short. It converts, once and for good, to a *hashtable*
-//! ([`KeyTable`]: hashbrown segments hashed with ahash) when it passes
+//! hash is a *listpack*: its pairs packed in insertion order in one buffer ([`PackedPairs`]),
+//! searched linearly, which is compact and fast while short. It converts, once and for good, to a
+//! *hashtable* ([`KeyTable`]: hashbrown segments hashed with ahash) when it passes
 //! `hash-max-listpack-entries` pairs or holds a field or value longer than
 //! `hash-max-listpack-value` bytes, the thresholds Redis uses. The thresholds are read at each
 //! write, so a CONFIG SET applies to the next write of every hash.
 //!
+//! A `HashValue` is 16 bytes (either encoding is one pointer and the tag shares the packed
+//! buffer's null niche), so a key's `Value` holds it without a box of its own.
+//!
 //! Must not: format replies or know about commands; callers get plain bytes and counts.
+
+mod packed;
 
 use bytes::Bytes;
 use rand::seq::index::sample;
 use rand::Rng;
 
+use super::str_value::StrValue;
 use super::table::KeyTable;
 use crate::config::live::{threshold, Threshold};
+pub use packed::{PackedPairs, Pairs};
 
 /// A hash: fields mapped to values, both binary strings.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,17 +30,19 @@ pub struct HashValue {
     repr: Repr,
 }
 
+const _: () = assert!(size_of::<HashValue>() == 16);
+
 /// How a hash is stored.
 enum Repr {
     /// Pairs in insertion order; every field and value within the listpack value limit.
-    Listpack(Vec<(Bytes, Bytes)>),
+    Listpack(PackedPairs),
     /// Fields hashed into a table whose SCAN cursor survives growth.
-    Table(KeyTable<Bytes>),
+    Table(Box<KeyTable<StrValue>>),
 }
 
 impl Default for Repr {
     fn default() -> Repr {
-        Repr::Listpack(Vec::new())
+        Repr::Listpack(PackedPairs::new())
     }
 }
 
@@ -44,9 +53,9 @@ impl Clone for Repr {
             Repr::Table(t) => {
                 let mut copy = KeyTable::new();
                 for (f, v) in t.iter() {
-                    copy.insert(f.clone(), v.clone());
+                    copy.insert(f, v.clone());
                 }
-                Repr::Table(copy)
+                Repr::Table(Box::new(copy))
             }
         }
     }
@@ -82,17 +91,36 @@ impl<'a> HashRef<'a> {
         }
     }
 
-    fn get(&self, field: &[u8]) -> Option<&'a Bytes> {
+    fn get(&self, field: &[u8]) -> Option<&'a [u8]> {
         match self.0 {
-            Repr::Listpack(p) => p.iter().find(|(f, _)| f == field).map(|(_, v)| v),
-            Repr::Table(t) => t.get(field),
+            Repr::Listpack(p) => p.get(field),
+            Repr::Table(t) => t.get(field).map(StrValue::as_slice),
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&'a Bytes, &'a Bytes)> + 'a> {
+    fn iter(&self) -> Iter<'a> {
         match self.0 {
-            Repr::Listpack(p) => Box::new(p.iter().map(|(f, v)| (f, v))),
-            Repr::Table(t) => Box::new(t.iter()),
+            Repr::Listpack(p) => Iter::Packed(p.iter()),
+            Repr::Table(t) => Iter::Table(Box::new(t.iter())),
+        }
+    }
+}
+
+/// The pairs of a hash, as [`HashValue::iter`] walks them.
+pub enum Iter<'a> {
+    /// Through a listpack, in order.
+    Packed(Pairs<'a>),
+    /// Through a hashtable.
+    Table(Box<dyn Iterator<Item = (&'a [u8], &'a StrValue)> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        match self {
+            Iter::Packed(p) => p.next(),
+            Iter::Table(t) => t.next().map(|(f, v)| (f, v.as_slice())),
         }
     }
 }
@@ -107,24 +135,36 @@ fn max_listpack_entries() -> usize {
     usize::try_from(threshold(Threshold::HashMaxListpackEntries)).unwrap_or(0)
 }
 
-/// Below this size a stored field or value gets its own allocation. Arguments arrive as slices
-/// of the connection's receive buffer, and keeping a slice would keep the whole buffer alive for
-/// as long as the hash holds it; larger ones were read into a buffer of their own.
-const DETACH_BELOW: usize = 16 * 1024;
-
-/// `b`, in a buffer of its own when it is small.
-fn detach(b: Bytes) -> Bytes {
-    if b.len() < DETACH_BELOW {
-        Bytes::copy_from_slice(&b)
-    } else {
-        b
-    }
-}
-
 impl HashValue {
     /// An empty hash in the listpack encoding. Callers store it only once it holds a field.
     pub fn new() -> HashValue {
         HashValue::default()
+    }
+
+    /// A hash of `pairs`, encoded as setting them one by one would leave it, but packed or
+    /// hashed in one pass (pair by pair, a listpack copies its buffer at every pair). Every
+    /// field and value is copied, as [`HashValue::set`] copies them. Precondition: no field
+    /// repeats.
+    pub fn from_distinct_pairs(pairs: &[(Bytes, Bytes)]) -> HashValue {
+        let longest = pairs.iter().map(|(f, v)| f.len().max(v.len())).max();
+        if HashValue::listpack_holds(pairs.len(), longest.unwrap_or(0)) {
+            let packed = PackedPairs::from_distinct(pairs.iter().map(|(f, v)| (&f[..], &v[..])));
+            return HashValue {
+                repr: Repr::Listpack(packed),
+            };
+        }
+        let mut h = HashValue::new();
+        h.convert();
+        for (f, v) in pairs {
+            h.set(f, v);
+        }
+        h
+    }
+
+    /// True when the listpack encoding may hold `pairs` pairs whose longest field or value is
+    /// `longest` bytes, under the live thresholds.
+    pub fn listpack_holds(pairs: usize, longest: usize) -> bool {
+        pairs <= max_listpack_entries() && longest <= max_listpack_value()
     }
 
     /// Number of fields.
@@ -146,7 +186,7 @@ impl HashValue {
     }
 
     /// The value of `field`, if present.
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         HashRef(&self.repr).get(field)
     }
 
@@ -157,7 +197,7 @@ impl HashValue {
 
     /// Every field and its value: in insertion order for a listpack, in no particular order for
     /// a hashtable.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &Bytes)> + '_ {
+    pub fn iter(&self) -> Iter<'_> {
         HashRef(&self.repr).iter()
     }
 
@@ -179,60 +219,70 @@ impl HashValue {
     /// `hash-max-listpack-value`, or when the hash now has more than
     /// `hash-max-listpack-entries` fields. A hashtable never converts back.
     ///
-    /// Small fields and values are copied into buffers of their own (see [`detach`]).
-    pub fn set(&mut self, field: Bytes, value: Bytes) -> bool {
+    /// Both are copied, except a hashtable's long values (see [`DETACH_BELOW`]).
+    pub fn set(&mut self, field: &[u8], value: &Bytes) -> bool {
         self.convert_for_lengths([field.len(), value.len()]);
-        let (field, value) = (detach(field), detach(value));
         match &mut self.repr {
             Repr::Listpack(pairs) => {
-                if let Some((_, v)) = pairs.iter_mut().find(|(f, _)| *f == field) {
-                    *v = value;
+                if !pairs.set(field, value) {
                     return false;
                 }
-                pairs.push((field, value));
                 if pairs.len() > max_listpack_entries() {
                     self.convert();
                 }
                 true
             }
-            Repr::Table(t) => t.insert(field, value).is_none(),
+            Repr::Table(t) => t.insert(field, StrValue::from_shared(value)).is_none(),
         }
     }
 
     /// Removes `field`. Returns true when it was present.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(pairs) => match pairs.iter().position(|(f, _)| f == field) {
-                Some(i) => {
-                    pairs.remove(i);
-                    true
-                }
-                None => false,
-            },
+            Repr::Listpack(pairs) => pairs.remove(field),
             Repr::Table(t) => t.remove(field).is_some(),
         }
     }
 
     /// Moves every pair into a hashtable.
     fn convert(&mut self) {
-        if let Repr::Listpack(pairs) = &mut self.repr {
+        if let Repr::Listpack(pairs) = &self.repr {
             let mut table = KeyTable::new();
-            for (f, v) in pairs.drain(..) {
-                table.insert(f, v);
+            for (f, v) in pairs.iter() {
+                table.insert(f, StrValue::from_slice(v));
             }
-            self.repr = Repr::Table(table);
+            self.repr = Repr::Table(Box::new(table));
         }
     }
 
     /// One field and its value picked uniformly at random, or `None` when empty.
-    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&Bytes, &Bytes)> {
+    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &[u8])> {
         match &self.repr {
             Repr::Listpack(pairs) if pairs.is_empty() => None,
+            Repr::Listpack(pairs) => pairs.iter().nth(rng.gen_range(0..pairs.len())),
+            Repr::Table(t) => t.random(rng).map(|(f, v)| (f, v.as_slice())),
+        }
+    }
+
+    /// Passes `count` pairs picked at random to `f`, each pick independent of the others (a pair
+    /// may come more than once). A listpack is walked once, not once a pick.
+    pub fn random_with_repeats<'a, R: Rng + ?Sized>(
+        &'a self,
+        rng: &mut R,
+        count: usize,
+        mut f: impl FnMut((&'a [u8], &'a [u8])),
+    ) {
+        match &self.repr {
+            Repr::Listpack(pairs) if pairs.is_empty() => {}
+            Repr::Table(t) if t.is_empty() => {}
             Repr::Listpack(pairs) => {
-                let (f, v) = &pairs[rng.gen_range(0..pairs.len())];
-                Some((f, v))
+                let all: Vec<_> = pairs.iter().collect();
+                (0..count).for_each(|_| f(all[rng.gen_range(0..all.len())]));
             }
-            Repr::Table(t) => t.random(rng),
+            Repr::Table(t) => (0..count).for_each(|_| {
+                let (k, v) = t.random(rng).expect("the table is not empty");
+                f((k, v.as_slice()))
+            }),
         }
     }
 
@@ -242,19 +292,22 @@ impl HashValue {
         &self,
         rng: &mut R,
         count: usize,
-    ) -> Vec<(&Bytes, &Bytes)> {
+    ) -> Vec<(&[u8], &[u8])> {
         let len = self.len();
         if count >= len {
             return self.iter().collect();
         }
         match &self.repr {
-            Repr::Listpack(pairs) => sample(rng, len, count)
-                .into_iter()
-                .map(|i| (&pairs[i].0, &pairs[i].1))
-                .collect(),
+            Repr::Listpack(pairs) => {
+                let all: Vec<_> = pairs.iter().collect();
+                sample(rng, len, count)
+                    .into_iter()
+                    .map(|i| all[i])
+                    .collect()
+            }
             // A large share of the table: walking it once beats rejecting repeats.
-            Repr::Table(t) if count * 3 > len => {
-                let all: Vec<_> = t.iter().collect();
+            Repr::Table(_) if count * 3 > len => {
+                let all: Vec<_> = self.iter().collect();
                 sample(rng, len, count)
                     .into_iter()
                     .map(|i| all[i])
@@ -266,7 +319,7 @@ impl HashValue {
                 while out.len() < count {
                     let (f, v) = t.random(rng).expect("the table is not empty");
                     if seen.insert(f) {
-                        out.push((f, v));
+                        out.push((f, v.as_slice()));
                     }
                 }
                 out
@@ -279,13 +332,13 @@ impl HashValue {
     /// does. A hashtable passes whole position ranges until at least `count` pairs were passed;
     /// every pair present for a whole scan is passed exactly once, however the hash grows in
     /// between (see [`KeyTable::scan`]).
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &Bytes)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
         match &self.repr {
             Repr::Listpack(pairs) => {
                 pairs.iter().for_each(|(k, v)| f(k, v));
                 0
             }
-            Repr::Table(t) => t.scan(cursor, count, f),
+            Repr::Table(t) => t.scan(cursor, count, |k, v| f(k, v.as_slice())),
         }
     }
 }
@@ -305,7 +358,7 @@ mod tests {
         let mut h = HashValue::new();
         h.convert();
         for i in 0..n {
-            h.set(b(&format!("f{i}")), b(&format!("v{i}")));
+            h.set(&b(&format!("f{i}")), &b(&format!("v{i}")));
         }
         h
     }
@@ -314,14 +367,17 @@ mod tests {
     fn set_get_and_remove_on_a_listpack() {
         let mut h = HashValue::new();
         assert!(h.is_empty());
-        assert!(h.set(b("a"), b("1")));
-        assert!(h.set(b("b"), b("2")));
-        assert!(!h.set(b("a"), b("3")), "an update is not an add");
+        assert!(h.set(&b("a"), &b("1")));
+        assert!(h.set(&b("b"), &b("2")));
+        assert!(!h.set(&b("a"), &b("3")), "an update is not an add");
         assert_eq!(h.len(), 2);
-        assert_eq!(h.get(b"a"), Some(&b("3")));
+        assert_eq!(h.get(b"a"), Some(&b"3"[..]));
         assert_eq!(h.get(b"zz"), None);
         assert_eq!(h.encoding_name(), "listpack");
-        let order: Vec<_> = h.iter().map(|(f, _)| f.clone()).collect();
+        let order: Vec<_> = h
+            .iter()
+            .map(|(f, _)| b(std::str::from_utf8(f).unwrap()))
+            .collect();
         assert_eq!(order, vec![b("a"), b("b")], "insertion order");
         assert!(h.remove(b"a"));
         assert!(!h.remove(b"a"));
@@ -332,12 +388,12 @@ mod tests {
     #[test]
     fn a_long_value_converts_the_listpack_for_good() {
         let mut h = HashValue::new();
-        h.set(b("a"), b("1"));
-        h.set(b("long"), Bytes::from(vec![b'x'; 65]));
+        h.set(&b("a"), &b("1"));
+        h.set(b"long", &Bytes::from(vec![b'x'; 65]));
         assert_eq!(h.encoding_name(), "hashtable");
         assert!(h.remove(b"long"));
         assert_eq!(h.encoding_name(), "hashtable", "no way back");
-        assert_eq!(h.get(b"a"), Some(&b("1")));
+        assert_eq!(h.get(b"a"), Some(&b"1"[..]));
         let mut h = HashValue::new();
         h.convert_for_lengths([64, 10]);
         assert_eq!(h.encoding_name(), "listpack", "64 bytes still fit");
@@ -350,11 +406,11 @@ mod tests {
         let limit = max_listpack_entries();
         let mut h = HashValue::new();
         for i in 0..limit {
-            h.set(b(&format!("f{i}")), b(&i.to_string()));
+            h.set(&b(&format!("f{i}")), &b(&i.to_string()));
         }
         assert_eq!(h.encoding_name(), "listpack");
         let before = h.clone();
-        h.set(b("one-more"), b("x"));
+        h.set(&b("one-more"), &b("x"));
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.len(), limit + 1);
         for (f, v) in before.iter() {
@@ -367,11 +423,11 @@ mod tests {
     #[test]
     fn a_listpack_scan_is_one_call() {
         let mut h = HashValue::new();
-        h.set(b("a"), b("1"));
-        h.set(b("b"), b("2"));
+        h.set(&b("a"), &b("1"));
+        h.set(&b("b"), &b("2"));
         let mut seen = Vec::new();
         assert_eq!(
-            h.scan(12345, 1, |f, v| seen.push((f.clone(), v.clone()))),
+            h.scan(12345, 1, |f, v| seen.push((f.to_vec(), v.to_vec()))),
             0
         );
         assert_eq!(seen.len(), 2);
@@ -384,11 +440,11 @@ mod tests {
         let mut cursor = 0;
         let mut calls = 0;
         loop {
-            cursor = h.scan(cursor, 10, |f, _| assert!(seen.insert(f.clone())));
+            cursor = h.scan(cursor, 10, |f, _| assert!(seen.insert(f.to_vec())));
             calls += 1;
             if calls == 20 {
                 for i in 5_000..20_000 {
-                    h.set(b(&format!("f{i}")), b("x"));
+                    h.set(&b(&format!("f{i}")), &b("x"));
                 }
             }
             if cursor == 0 {
@@ -396,7 +452,7 @@ mod tests {
             }
         }
         assert!(calls > 1);
-        assert!((0..5_000).all(|i| seen.contains(&b(&format!("f{i}")))));
+        assert!((0..5_000).all(|i| seen.contains(format!("f{i}").as_bytes())));
     }
 
     #[test]
@@ -406,13 +462,17 @@ mod tests {
         for h in [table_of(50), {
             let mut l = HashValue::new();
             for i in 0..50 {
-                l.set(b(&format!("f{i}")), b(&format!("v{i}")));
+                l.set(&b(&format!("f{i}")), &b(&format!("v{i}")));
             }
             l
         }] {
             let (f, v) = h.random(&mut rng).unwrap();
             assert_eq!(h.get(f), Some(v));
             for count in [1, 10, 20, 49, 50, 80] {
+                let mut repeats = Vec::new();
+                h.random_with_repeats(&mut rng, count, |p| repeats.push(p));
+                assert_eq!(repeats.len(), count);
+                assert!(repeats.iter().all(|(f, v)| h.get(f) == Some(*v)));
                 let picks = h.random_distinct(&mut rng, count);
                 assert_eq!(picks.len(), count.min(50));
                 let distinct: std::collections::HashSet<_> = picks.iter().map(|p| p.0).collect();

@@ -3,9 +3,12 @@
 pub mod clock;
 pub mod db;
 pub mod hash;
+pub mod inline;
 pub mod keyspace;
 pub mod list;
 pub mod set;
+pub mod small_bytes;
+pub mod str_value;
 pub mod stream;
 pub mod table;
 pub mod value;

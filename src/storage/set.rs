@@ -37,7 +37,7 @@ pub enum Member<'a> {
     /// A member of an `intset`.
     Int(i64),
     /// A member of a `hashtable` (which may look like an integer too).
-    Str(&'a Bytes),
+    Str(&'a [u8]),
 }
 
 impl Member<'_> {
@@ -45,7 +45,7 @@ impl Member<'_> {
     pub fn to_bytes(self) -> Bytes {
         match self {
             Member::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-            Member::Str(b) => b.clone(),
+            Member::Str(b) => Bytes::copy_from_slice(b),
         }
     }
 }
@@ -168,7 +168,7 @@ impl SetValue {
             Some(n) => self.insert_member(Member::Int(n), limits),
             None => {
                 self.convert_to_table();
-                self.table_insert(Bytes::copy_from_slice(member))
+                self.table_insert(member)
             }
         }
     }
@@ -189,7 +189,7 @@ impl SetValue {
                 }
                 true
             }
-            Encoding::Table(_) => self.table_insert(Member::Int(n).to_bytes()),
+            Encoding::Table(_) => self.table_insert(itoa::Buffer::new().format(n).as_bytes()),
         }
     }
 
@@ -227,7 +227,7 @@ impl SetValue {
         }
         match &self.enc {
             Encoding::Table(t) if count.saturating_mul(PICK_COST) < len => {
-                let mut picked: hashbrown::HashSet<&Bytes, ahash::RandomState> =
+                let mut picked: hashbrown::HashSet<&[u8], ahash::RandomState> =
                     hashbrown::HashSet::with_capacity_and_hasher(count, Default::default());
                 while picked.len() < count {
                     if let Some((k, _)) = t.random(rng) {
@@ -300,22 +300,15 @@ impl SetValue {
         };
         let mut t = KeyTable::new();
         for n in s.iter() {
-            t.insert(Member::Int(n).to_bytes(), ());
+            t.insert(itoa::Buffer::new().format(n).as_bytes(), ());
         }
         self.enc = Encoding::Table(t);
     }
 
     /// Adds `member` to a set already converted to a `hashtable`.
-    fn table_insert(&mut self, member: Bytes) -> bool {
+    fn table_insert(&mut self, member: &[u8]) -> bool {
         match &mut self.enc {
-            Encoding::Table(t) => {
-                if t.contains_key(&member) {
-                    false
-                } else {
-                    t.insert(member, ());
-                    true
-                }
-            }
+            Encoding::Table(t) => t.insert(member, ()).is_none(),
             Encoding::Ints(_) => unreachable!("converted just before"),
         }
     }
@@ -331,7 +324,7 @@ impl Clone for SetValue {
             Encoding::Table(t) => {
                 let mut copy = KeyTable::new();
                 for (k, _) in t.iter() {
-                    copy.insert(k.clone(), ());
+                    copy.insert(k, ());
                 }
                 SetValue {
                     enc: Encoding::Table(copy),
@@ -364,7 +357,7 @@ enum IterInner<'a> {
     /// Through an `intset`, by index.
     Ints(&'a IntSet, usize),
     /// Through a `hashtable`.
-    Table(Box<dyn Iterator<Item = &'a Bytes> + 'a>),
+    Table(Box<dyn Iterator<Item = &'a [u8]> + 'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {

@@ -7,15 +7,23 @@
 //! stays drawn. That is what lets a SCAN cursor be a plain position in hash space: growth moves
 //! keys between segments but never across a position a cursor has already passed.
 //!
+//! A hashbrown bucket is one pointer to a [`Slot`] holding the key and its value together. A
+//! bucket of the key and value themselves would cost their size at every empty bucket too, and
+//! segments fill and split in step under uniform hashing, so at some sizes nearly half of all
+//! buckets are empty (measured at 1M keys: 0.48 full). A slot also puts a short key
+//! ([`SmallBytes`]) and its value in one allocation, so a lookup reads the control bytes, then
+//! one slot; before, the key bytes and the value lived apart.
+//!
 //! Runs on: the owning shard's executor only. Must not: know what values mean (expiry is `db`'s);
 //! it only counts, per segment, the values a [`Mark`] picks out.
 
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use bytes::Bytes;
 use hashbrown::HashTable;
 use rand::Rng;
+
+use super::small_bytes::SmallBytes;
 
 /// Bits in a SCAN position: the top 56 bits of a key's hash. The 8 bits above are left to the
 /// caller, which puts a shard index there in the cursor a client sees.
@@ -94,9 +102,26 @@ pub struct MarkCursor {
     skip: usize,
 }
 
+/// A stored key and its value, in one allocation that a hashbrown bucket points to.
+struct Slot<V> {
+    key: SmallBytes,
+    value: V,
+}
+
+impl<V> Slot<V> {
+    #[inline]
+    fn key(&self) -> &[u8] {
+        self.key.as_slice()
+    }
+
+    fn pair(&self) -> (&[u8], &V) {
+        (self.key.as_slice(), &self.value)
+    }
+}
+
 /// The keys sharing one hash prefix.
 struct Segment<V> {
-    entries: HashTable<(Bytes, V)>,
+    entries: HashTable<Box<Slot<V>>>,
     /// Leading hash bits every key here shares.
     depth: u32,
     /// Entries for which the table's `Mark` holds.
@@ -104,7 +129,7 @@ struct Segment<V> {
 }
 
 impl<V> Segment<V> {
-    fn new(depth: u32, entries: HashTable<(Bytes, V)>) -> Segment<V> {
+    fn new(depth: u32, entries: HashTable<Box<Slot<V>>>) -> Segment<V> {
         Segment {
             entries,
             depth,
@@ -116,8 +141,8 @@ impl<V> Segment<V> {
 /// A hash table of keys to `V` that a cursor can walk while it grows (SCAN), and that counts the
 /// values `M` marks per segment.
 ///
-/// Lookups take the key as `&[u8]`. Iteration order is by segment, which is neither insertion
-/// order nor SCAN order.
+/// Keys go in and come out as `&[u8]`; a caller that needs its own copy of a stored key makes
+/// it. Iteration order is by segment, which is neither insertion order nor SCAN order.
 pub struct KeyTable<V, M = NoMark> {
     /// Indexed by the top `depth` bits of a hash. A segment of depth `d` fills the
     /// `2^(depth - d)` consecutive slots that share its prefix.
@@ -134,7 +159,7 @@ pub struct KeyTable<V, M = NoMark> {
 
 /// A stored key found by [`KeyTable::occupied`].
 pub struct Occupied<'a, V, M> {
-    entry: hashbrown::hash_table::OccupiedEntry<'a, (Bytes, V)>,
+    entry: hashbrown::hash_table::OccupiedEntry<'a, Box<Slot<V>>>,
     segment_marked: &'a mut usize,
     table_marked: &'a mut usize,
     table_len: &'a mut usize,
@@ -143,24 +168,25 @@ pub struct Occupied<'a, V, M> {
 
 impl<'a, V, M: Mark<V>> Occupied<'a, V, M> {
     /// The stored key.
-    pub fn key(&self) -> &Bytes {
-        &self.entry.get().0
+    pub fn key(&self) -> &[u8] {
+        self.entry.get().key()
     }
 
     /// The value.
     pub fn get(&self) -> &V {
-        &self.entry.get().1
+        &self.entry.get().value
     }
 
     /// The value, borrowed for as long as the table was. Same precondition as
     /// [`KeyTable::get_mut`]: leave `M::is_marked` as it was.
     pub fn into_mut(self) -> &'a mut V {
-        &mut self.entry.into_mut().1
+        &mut self.entry.into_mut().value
     }
 
     /// Removes the entry, returning the stored key and its value.
-    pub fn remove(self) -> (Bytes, V) {
-        let ((key, value), _) = self.entry.remove();
+    pub fn remove(self) -> (SmallBytes, V) {
+        let (slot, _) = self.entry.remove();
+        let Slot { key, value } = *slot;
         *self.table_len -= 1;
         if M::is_marked(&value) {
             *self.segment_marked = self.segment_marked.saturating_sub(1);
@@ -226,11 +252,12 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         self.marked
     }
 
-    /// Bytes the table itself has allocated: directory, segment list and hashbrown tables. Keys'
-    /// byte buffers and whatever `V` points to are not counted.
+    /// Bytes the table itself has allocated: directory, segment list, hashbrown tables and slots.
+    /// Long keys' byte buffers and whatever `V` points to are not counted.
     pub fn approx_heap_bytes(&self) -> usize {
         self.dir.capacity() * size_of::<u32>()
             + self.segments.capacity() * size_of::<Segment<V>>()
+            + self.len * size_of::<Slot<V>>()
             + self
                 .segments
                 .iter()
@@ -244,12 +271,12 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     }
 
     /// The stored key equal to `key` and its value.
-    pub fn get_key_value(&self, key: &[u8]) -> Option<(&Bytes, &V)> {
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
         let hash = self.hash(key);
         self.segments[self.segment_of(hash)]
             .entries
-            .find(in_segment(hash), |(k, _)| k.as_ref() == key)
-            .map(|(k, v)| (k, v))
+            .find(in_segment(hash), |s| s.key() == key)
+            .map(|s| s.pair())
     }
 
     /// True when `key` is stored.
@@ -266,8 +293,8 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         let seg = self.segment_of(hash);
         self.segments[seg]
             .entries
-            .find_mut(in_segment(hash), |(k, _)| k.as_ref() == key)
-            .map(|(_, v)| v)
+            .find_mut(in_segment(hash), |s| s.key() == key)
+            .map(|s| &mut s.value)
     }
 
     /// The entry stored under `key`, to read and then either keep (borrowing its value for as long
@@ -279,7 +306,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             entries, marked, ..
         } = &mut self.segments[seg];
         let entry = entries
-            .find_entry(in_segment(hash), |(k, _)| k.as_ref() == key)
+            .find_entry(in_segment(hash), |s| s.key() == key)
             .ok()?;
         Some(Occupied {
             entry,
@@ -295,9 +322,10 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     pub fn update<R>(&mut self, key: &[u8], f: impl FnOnce(&mut V) -> R) -> Option<R> {
         let hash = self.hash(key);
         let seg = self.segment_of(hash);
-        let (_, value) = self.segments[seg]
+        let value = &mut self.segments[seg]
             .entries
-            .find_mut(in_segment(hash), |(k, _)| k.as_ref() == key)?;
+            .find_mut(in_segment(hash), |s| s.key() == key)?
+            .value;
         let was = M::is_marked(value);
         let out = f(value);
         let is = M::is_marked(value);
@@ -305,19 +333,20 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         Some(out)
     }
 
-    /// Stores `value` under `key`. Returns the value it replaced, if any; the stored key is kept.
+    /// Stores `value` under a copy of `key`. Returns the value it replaced, if any; the stored
+    /// key is kept.
     ///
     /// Side effect: may split the key's segment, which moves about half its keys to a new
     /// segment. No key ever crosses a SCAN position that was a segment boundary.
-    pub fn insert(&mut self, key: Bytes, value: V) -> Option<V> {
-        let hash = self.hash(&key);
+    pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
+        let hash = self.hash(key);
         let mut seg = self.segment_of(hash);
-        if let Some((_, slot)) = self.segments[seg]
+        if let Some(slot) = self.segments[seg]
             .entries
-            .find_mut(in_segment(hash), |(k, _)| *k == key)
+            .find_mut(in_segment(hash), |s| s.key() == key)
         {
             let is = M::is_marked(&value);
-            let old = std::mem::replace(slot, value);
+            let old = std::mem::replace(&mut slot.value, value);
             self.adjust_marked(seg, M::is_marked(&old), is);
             return Some(old);
         }
@@ -330,11 +359,13 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         let marked = M::is_marked(&value);
         let hasher = &self.hasher;
         let segment = &mut self.segments[seg];
-        segment
-            .entries
-            .insert_unique(in_segment(hash), (key, value), |(k, _)| {
-                in_segment(hasher.hash_one(k.as_ref()))
-            });
+        let slot = Box::new(Slot {
+            key: SmallBytes::from_slice(key),
+            value,
+        });
+        segment.entries.insert_unique(in_segment(hash), slot, |s| {
+            in_segment(hasher.hash_one(s.key()))
+        });
         self.len += 1;
         if marked {
             segment.marked += 1;
@@ -349,7 +380,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     }
 
     /// Removes `key`, returning the stored key and its value. Segments never shrink or merge.
-    pub fn remove_entry(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
+    pub fn remove_entry(&mut self, key: &[u8]) -> Option<(SmallBytes, V)> {
         self.occupied(key).map(Occupied::remove)
     }
 
@@ -360,10 +391,10 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     }
 
     /// Every key and value, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> + '_ {
         self.segments
             .iter()
-            .flat_map(|s| s.entries.iter().map(|(k, v)| (k, v)))
+            .flat_map(|s| s.entries.iter().map(|s| s.pair()))
     }
 
     /// SCAN step: calls `f` on every key whose position ([`position_of`]) is at least `cursor`,
@@ -380,7 +411,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     /// made up by a client, or one from before a `clear`) works too: positions below it are
     /// skipped, at the cost of hashing the first segment's keys. A cursor above
     /// [`POSITION_MAX`] visits nothing and returns 0.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, &V)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &V)) -> u64 {
         if cursor > POSITION_MAX {
             return 0;
         }
@@ -390,12 +421,12 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             let seg = &self.segments[self.segment_of(from)];
             let start = prefix_start(from, seg.depth);
             if start == from {
-                seg.entries.iter().for_each(|(k, v)| f(k, v));
+                seg.entries.iter().for_each(|s| f(s.key(), &s.value));
                 visited += seg.entries.len();
             } else {
-                for (k, v) in seg.entries.iter() {
-                    if self.hash(k) >= from {
-                        f(k, v);
+                for s in seg.entries.iter() {
+                    if self.hash(s.key()) >= from {
+                        f(s.key(), &s.value);
                         visited += 1;
                     }
                 }
@@ -424,7 +455,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         &self,
         cursor: MarkCursor,
         budget: usize,
-        mut f: impl FnMut(&Bytes, &V) -> bool,
+        mut f: impl FnMut(&[u8], &V) -> bool,
     ) -> MarkCursor {
         if self.marked == 0 || budget == 0 {
             return cursor;
@@ -443,7 +474,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             if seg.marked > skip {
                 let mut passed = 0;
                 let mut kept = 0;
-                for (k, v) in seg.entries.iter().filter(|(_, v)| M::is_marked(v)) {
+                for s in seg.entries.iter().filter(|s| M::is_marked(&s.value)) {
                     if passed < skip {
                         passed += 1;
                         continue;
@@ -455,7 +486,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
                         };
                     }
                     left -= 1;
-                    kept += usize::from(f(k, v));
+                    kept += usize::from(f(s.key(), &s.value));
                 }
             }
             skip = 0;
@@ -479,7 +510,7 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
     /// segment in O(segment), since hashbrown offers no indexed access. After `RANDOM_TRIES`
     /// rejections (a sparse table, after many removals) it falls back to an exact O(segments)
     /// walk.
-    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&Bytes, &V)> {
+    pub fn random<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<(&[u8], &V)> {
         if self.len == 0 {
             return None;
         }
@@ -501,8 +532,8 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         None
     }
 
-    fn nth(seg: &Segment<V>, n: usize) -> Option<(&Bytes, &V)> {
-        seg.entries.iter().nth(n).map(|(k, v)| (k, v))
+    fn nth(seg: &Segment<V>, n: usize) -> Option<(&[u8], &V)> {
+        seg.entries.iter().nth(n).map(|s| s.pair())
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
@@ -549,16 +580,17 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
         let whole = std::mem::replace(&mut old.entries, HashTable::with_capacity(SPLIT_AT));
         let mut upper = HashTable::with_capacity(SPLIT_AT);
         let mut upper_marked = 0;
-        let rehash = |(k, _): &(Bytes, V)| in_segment(hasher.hash_one(k.as_ref()));
         for entry in whole {
-            let hash = hasher.hash_one(entry.0.as_ref());
+            let hash = hasher.hash_one(entry.key());
             let half = if hash & bit == 0 {
                 &mut old.entries
             } else {
-                upper_marked += usize::from(M::is_marked(&entry.1));
+                upper_marked += usize::from(M::is_marked(&entry.value));
                 &mut upper
             };
-            half.insert_unique(in_segment(hash), entry, rehash);
+            half.insert_unique(in_segment(hash), entry, |s| {
+                in_segment(hasher.hash_one(s.key()))
+            });
         }
         old.depth = depth + 1;
         old.marked = old.marked.saturating_sub(upper_marked);
@@ -578,6 +610,8 @@ mod tests {
 
     use rand::rngs::StdRng;
     use rand::SeedableRng;
+
+    use bytes::Bytes;
 
     use super::*;
 
@@ -612,10 +646,18 @@ mod tests {
         );
         let (mut len, mut marked) = (0, 0);
         for (index, seg) in t.segments.iter().enumerate() {
-            let seg_marked = seg.entries.iter().filter(|(_, v)| M::is_marked(v)).count();
+            let seg_marked = seg
+                .entries
+                .iter()
+                .filter(|s| M::is_marked(&s.value))
+                .count();
             assert_eq!(seg.marked, seg_marked);
-            for (k, _) in seg.entries.iter() {
-                assert_eq!(t.segment_of(t.hash(k)), index, "key in the wrong segment");
+            for s in seg.entries.iter() {
+                assert_eq!(
+                    t.segment_of(t.hash(s.key())),
+                    index,
+                    "key in the wrong segment"
+                );
             }
             len += seg.entries.len();
             marked += seg_marked;
@@ -628,7 +670,7 @@ mod tests {
         let mut out = Vec::new();
         let mut cursor = 0;
         loop {
-            cursor = t.scan(cursor, count, |k, _| out.push(k.clone()));
+            cursor = t.scan(cursor, count, |k, _| out.push(Bytes::copy_from_slice(k)));
             if cursor == 0 {
                 return out;
             }
@@ -639,32 +681,38 @@ mod tests {
     fn insert_get_remove_behave_like_a_map() {
         let mut t: KeyTable<u64> = KeyTable::new();
         assert!(t.is_empty());
-        assert_eq!(t.insert(key("a"), 1), None);
-        assert_eq!(t.insert(key("b"), 2), None);
-        assert_eq!(t.insert(key("a"), 3), Some(1));
+        assert_eq!(t.insert(&key("a"), 1), None);
+        assert_eq!(t.insert(&key("b"), 2), None);
+        assert_eq!(t.insert(&key("a"), 3), Some(1));
         assert_eq!(t.len(), 2);
         assert_eq!(t.get(b"a"), Some(&3));
         assert!(t.contains_key(b"b"));
         assert_eq!(t.get(b"zz"), None);
         *t.get_mut(b"b").unwrap() += 10;
-        assert_eq!(t.get_key_value(b"b"), Some((&key("b"), &12)));
+        assert_eq!(t.get_key_value(b"b"), Some((&b"b"[..], &12)));
         assert_eq!(t.remove(b"a"), Some(3));
         assert_eq!(t.remove(b"a"), None);
-        assert_eq!(t.remove_entry(b"b"), Some((key("b"), 12)));
+        assert_eq!(
+            t.remove_entry(b"b"),
+            Some((SmallBytes::from_slice(b"b"), 12))
+        );
         assert!(t.is_empty());
     }
 
     #[test]
     fn an_occupied_entry_is_kept_or_removed_with_its_counts() {
         let mut t: KeyTable<u64, Odd> = KeyTable::new();
-        t.insert(key("a"), 1);
-        t.insert(key("b"), 3);
+        t.insert(&key("a"), 1);
+        t.insert(&key("b"), 3);
         assert!(t.occupied(b"zz").is_none());
         let found = t.occupied(b"a").unwrap();
-        assert_eq!((found.key(), found.get()), (&key("a"), &1));
+        assert_eq!((found.key(), found.get()), (&b"a"[..], &1));
         *found.into_mut() += 2;
         assert_eq!(t.get(b"a"), Some(&3));
-        assert_eq!(t.occupied(b"b").unwrap().remove(), (key("b"), 3));
+        assert_eq!(
+            t.occupied(b"b").unwrap().remove(),
+            (SmallBytes::from_slice(b"b"), 3)
+        );
         assert_eq!((t.len(), t.marked_len()), (1, 1));
         assert_consistent(&t);
     }
@@ -680,7 +728,7 @@ mod tests {
     fn growth_splits_segments_and_keeps_every_key() {
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..20_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         assert!(t.segments.len() > 16);
         assert_consistent(&t);
@@ -694,12 +742,12 @@ mod tests {
     fn clear_empties_and_shrinks_the_table() {
         let mut t: KeyTable<u64, Odd> = KeyTable::new();
         for i in 0..5_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         t.clear();
         assert_eq!((t.len(), t.marked_len(), t.depth), (0, 0, 0));
         assert_eq!(t.iter().count(), 0);
-        t.insert(key("x"), 1);
+        t.insert(&key("x"), 1);
         assert_eq!(t.get(b"x"), Some(&1));
     }
 
@@ -711,7 +759,7 @@ mod tests {
         for step in 0..300_000u64 {
             let k = key(rng.gen_range(0..40_000u32));
             match rng.gen_range(0..10) {
-                0..=5 => assert_eq!(t.insert(k.clone(), step), model.insert(k, step)),
+                0..=5 => assert_eq!(t.insert(&k, step), model.insert(k, step)),
                 6..=7 => assert_eq!(t.remove(&k), model.remove(&k)),
                 8 => assert_eq!(
                     t.update(&k, |v| {
@@ -730,7 +778,10 @@ mod tests {
             }
         }
         assert_consistent(&t);
-        let ours: HashMap<Bytes, u64> = t.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let ours: HashMap<Bytes, u64> = t
+            .iter()
+            .map(|(k, v)| (Bytes::copy_from_slice(k), *v))
+            .collect();
         assert_eq!(ours, model);
     }
 
@@ -738,7 +789,7 @@ mod tests {
     fn scan_of_a_still_table_visits_each_key_once_in_position_order() {
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..10_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         let keys = scan_all(&t, 10);
         assert_eq!(keys.len(), 10_000);
@@ -761,7 +812,7 @@ mod tests {
     fn scan_returns_whole_segments_until_count_is_reached() {
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..10_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         let mut n = 0;
         let next = t.scan(0, 1, |_, _| n += 1);
@@ -776,18 +827,20 @@ mod tests {
     fn scan_from_a_made_up_cursor_visits_exactly_the_positions_above_it() {
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..10_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         let cursor = POSITION_MAX / 3 + 12_345;
         let expected: HashSet<Bytes> = t
             .iter()
             .filter(|(k, _)| position_of(k) >= cursor)
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| Bytes::copy_from_slice(k))
             .collect();
         let mut seen = HashSet::new();
         let mut c = cursor;
         loop {
-            c = t.scan(c, 100, |k, _| assert!(seen.insert(k.clone())));
+            c = t.scan(c, 100, |k, _| {
+                assert!(seen.insert(Bytes::copy_from_slice(k)))
+            });
             if c == 0 {
                 break;
             }
@@ -806,18 +859,20 @@ mod tests {
             let mut t: KeyTable<u64> = KeyTable::new();
             let lasting: Vec<Bytes> = (0..3_000).map(|i| key(format!("keep:{i}"))).collect();
             for k in &lasting {
-                t.insert(k.clone(), 0);
+                t.insert(k, 0);
             }
             let depth_before = t.depth;
             let mut seen: HashMap<Bytes, usize> = HashMap::new();
             let mut added = 0u64;
             let mut cursor = 0;
             loop {
-                cursor = t.scan(cursor, 20, |k, _| *seen.entry(k.clone()).or_default() += 1);
+                cursor = t.scan(cursor, 20, |k, _| {
+                    *seen.entry(Bytes::copy_from_slice(k)).or_default() += 1
+                });
                 // Between calls: grow by a few hundred keys (forcing splits, including of the
                 // segment at the cursor) and drop some of the newcomers again.
                 for _ in 0..rng.gen_range(500..3_000) {
-                    t.insert(key(format!("grow:{added}")), added);
+                    t.insert(&key(format!("grow:{added}")), added);
                     added += 1;
                 }
                 for _ in 0..50 {
@@ -843,12 +898,12 @@ mod tests {
     fn scan_cursor_from_before_a_clear_still_works() {
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..5_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         let cursor = t.scan(0, 1_000, |_, _| {});
         t.clear();
         for i in 0..5_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         let mut seen = 0;
         let mut c = cursor;
@@ -868,14 +923,14 @@ mod tests {
         let mut t: KeyTable<u64> = KeyTable::new();
         assert!(t.random(&mut rng).is_none());
         for i in 0..4_000u64 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         // Thin out one segment so that segments differ a lot in size: picking a segment by its
         // directory slots alone would then favour the keys left in it.
         let thinned: Vec<Bytes> = t.segments[0]
             .entries
             .iter()
-            .map(|(k, _)| k.clone())
+            .map(|s| Bytes::copy_from_slice(s.key()))
             .collect();
         for k in thinned.iter().skip(50) {
             t.remove(k);
@@ -888,7 +943,7 @@ mod tests {
         }
         assert_eq!(hits.len(), n);
         for seg in &t.segments {
-            let got: u32 = seg.entries.iter().map(|(_, v)| hits[v]).sum();
+            let got: u32 = seg.entries.iter().map(|s| hits[&s.value]).sum();
             let expected = 30.0 * seg.entries.len() as f64;
             assert!(
                 (got as f64 - expected).abs() < 0.1 * expected + 30.0,
@@ -911,7 +966,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(1);
         let mut t: KeyTable<u64> = KeyTable::new();
         for i in 0..50_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         for i in 0..50_000 {
             if i != 777 && i != 31_337 {
@@ -929,12 +984,12 @@ mod tests {
     fn marked_counts_follow_inserts_updates_removes_and_splits() {
         let mut t: KeyTable<u64, Odd> = KeyTable::new();
         for i in 0..10_000 {
-            t.insert(key(i), i);
+            t.insert(&key(i), i);
         }
         assert_eq!(t.marked_len(), 5_000);
-        t.insert(key(1), 2); // odd -> even
-        t.insert(key(2), 3); // even -> odd
-        t.insert(key(4), 6); // even -> even
+        t.insert(&key(1), 2); // odd -> even
+        t.insert(&key(2), 3); // even -> odd
+        t.insert(&key(4), 6); // even -> even
         assert_eq!(t.marked_len(), 5_000);
         t.update(b"6", |v| *v = 7);
         assert_eq!(t.marked_len(), 5_001);
@@ -948,7 +1003,7 @@ mod tests {
     fn walk_marked_visits_each_marked_entry_once_per_round_within_budget() {
         let mut t: KeyTable<u64, Odd> = KeyTable::new();
         for i in 0..20_000 {
-            t.insert(key(i), i * 2 + u64::from(i % 7 == 0));
+            t.insert(&key(i), i * 2 + u64::from(i % 7 == 0));
         }
         let total = t.marked_len();
         let mut seen = HashSet::new();
@@ -959,7 +1014,7 @@ mod tests {
                 assert_eq!(v % 2, 1);
                 // The last call may run into the next round; only the first round must be exact.
                 if seen.len() < total {
-                    assert!(seen.insert(k.clone()), "{k:?} twice in one round");
+                    assert!(seen.insert(k.to_vec()), "{k:?} twice in one round");
                 }
                 n += 1;
                 true
@@ -972,10 +1027,10 @@ mod tests {
     fn walk_marked_stops_after_one_round_and_resumes_after_removals() {
         let mut t: KeyTable<u64, Odd> = KeyTable::new();
         for i in 0..5_000 {
-            t.insert(key(i), i * 2);
+            t.insert(&key(i), i * 2);
         }
         for i in 0..10 {
-            t.insert(key(i * 100), 1);
+            t.insert(&key(i * 100), 1);
         }
         let mut n = 0;
         let cursor = t.walk_marked(MarkCursor::default(), 1_000, |_, _| {
@@ -989,7 +1044,7 @@ mod tests {
         while t.marked_len() > 0 {
             let mut gone = Vec::new();
             cursor = t.walk_marked(cursor, 3, |k, _| {
-                gone.push(k.clone());
+                gone.push(k.to_vec());
                 false
             });
             removed += gone.len();

@@ -3,11 +3,10 @@
 //! Owns: `Value` and the facts every type shares (its TYPE name, its OBJECT ENCODING name).
 //! Each data type's own structure and encodings live in a file of its own next to this one.
 
-use bytes::Bytes;
-
 use super::hash::HashValue;
 use super::list::ListValue;
 use super::set::SetValue;
+use super::str_value::StrValue;
 use super::stream::StreamValue;
 use super::zset::ZSetValue;
 
@@ -15,11 +14,11 @@ use super::zset::ZSetValue;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string (also the carrier of bitmaps and HyperLogLogs).
-    Str(Bytes),
+    Str(StrValue),
     /// A list. Aggregates are boxed so that a key's entry stays small.
     List(Box<ListValue>),
     /// A hash.
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     /// A set.
     Set(Box<SetValue>),
     /// A sorted set.
@@ -27,6 +26,9 @@ pub enum Value {
     /// A stream.
     Stream(Box<StreamValue>),
 }
+
+// The string's own tag has room for the other variants' tags, so that a key's entry stays small.
+const _: () = assert!(size_of::<Value>() == 24);
 
 /// How a string was last written. Redis remembers this in the value's encoding, so it is what
 /// `OBJECT ENCODING` tells apart beyond the bytes.
@@ -85,7 +87,7 @@ impl Value {
     }
 
     /// The string bytes, or `None` when the value is not a string.
-    pub fn as_str(&self) -> Option<&Bytes> {
+    pub fn as_str(&self) -> Option<&StrValue> {
         match self {
             Value::Str(b) => Some(b),
             _ => None,
@@ -121,13 +123,13 @@ mod tests {
 
     #[test]
     fn string_encodings_follow_redis_thresholds() {
-        assert_eq!(Value::Str(Bytes::from("12")).encoding_name(), "int");
+        assert_eq!(Value::Str("12".into()).encoding_name(), "int");
         assert_eq!(
-            Value::Str(Bytes::from("a".repeat(44))).encoding_name(),
+            Value::Str("a".repeat(44).as_str().into()).encoding_name(),
             "embstr"
         );
         assert_eq!(
-            Value::Str(Bytes::from("a".repeat(45))).encoding_name(),
+            Value::Str("a".repeat(45).as_str().into()).encoding_name(),
             "raw"
         );
     }

@@ -205,7 +205,7 @@ impl Clone for ZSetValue {
             Encoding::Skiplist(s) => {
                 let mut dict = KeyTable::new();
                 for (m, sc) in s.order.iter_from(0) {
-                    dict.insert(m.clone(), sc);
+                    dict.insert(m, sc);
                 }
                 ZSetValue {
                     enc: Encoding::Skiplist(Box::new(Skiplist {
@@ -304,7 +304,7 @@ impl ZSetValue {
             Encoding::Skiplist(sl) => {
                 for (m, s) in pairs {
                     let m = Bytes::copy_from_slice(&m);
-                    sl.dict.insert(m.clone(), s);
+                    sl.dict.insert(&m, s);
                     sl.order.insert(m, s);
                 }
             }
@@ -373,7 +373,7 @@ impl ZSetValue {
                 v.insert(at, (member, score));
             }
             Encoding::Skiplist(s) => {
-                s.dict.insert(member.clone(), score);
+                s.dict.insert(&member, score);
                 s.order.insert(member, score);
             }
         }
@@ -388,7 +388,7 @@ impl ZSetValue {
         let mut z = ZSetValue::new_skiplist();
         if let Encoding::Skiplist(s) = &mut z.enc {
             for (m, sc) in v {
-                s.dict.insert(m.clone(), sc);
+                s.dict.insert(&m, sc);
                 s.order.insert(m, sc);
             }
         }
@@ -519,7 +519,7 @@ impl ZSetValue {
     /// ZSCAN step: calls `f` on elements from `cursor` on and returns the next cursor, 0 when
     /// done. A listpack passes all its elements in one call, as Redis does; a skiplist walks its
     /// member table with the keyspace's SCAN guarantees.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&Bytes, f64)) -> u64 {
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.enc {
             Encoding::Listpack(v) => {
                 v.iter().for_each(|(m, s)| f(m, *s));
@@ -749,7 +749,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         let mut cursor = 0;
         loop {
-            cursor = z.scan(cursor, 10, |m, _| assert!(seen.insert(m.clone())));
+            cursor = z.scan(cursor, 10, |m, _| assert!(seen.insert(m.to_vec())));
             if cursor == 0 {
                 break;
             }

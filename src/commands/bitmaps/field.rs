@@ -132,7 +132,7 @@ pub(super) fn bitfield_ro(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 fn run_ops(cx: &mut ShardCtx<'_>, key: &Bytes, ops: &[BitfieldOp]) -> CmdResult {
     let writes = ops.iter().any(|op| op.action != Action::Get);
     if !writes {
-        let s = cx.read_str(key)?.unwrap_or_default();
+        let s = cx.read_str_bytes(key)?.unwrap_or_default();
         let replies = ops
             .iter()
             .map(|op| Reply::Int(op.ty.read(&s, op.offset)))

@@ -48,7 +48,7 @@ fn store(cx: &mut ShardCtx<'_>, dest: &Bytes, result: Vec<u8>) -> Reply {
         cx.db().remove(dest);
     } else {
         // BITOP builds its result as a raw string.
-        let mut entry = Entry::new(Value::Str(Bytes::from(result)));
+        let mut entry = Entry::new(Value::Str(result.into()));
         entry.str_form = crate::storage::value::StrForm::Edited;
         cx.db().insert(dest.clone(), entry);
     }
@@ -65,7 +65,7 @@ pub(super) fn bitop(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let op = parse_op(args)?;
     let mut sources = Vec::with_capacity(args.len() - 3);
     for key in &args[3..] {
-        sources.push(cx.read_str(key)?.unwrap_or_default());
+        sources.push(cx.read_str_bytes(key)?.unwrap_or_default());
     }
     let refs: Vec<&[u8]> = sources.iter().map(|s| &s[..]).collect();
     let result = combine(op, &refs);
@@ -89,7 +89,7 @@ async fn bitop_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
         let key = key.clone();
         let s = tx
             .run(owner_of(&key), move |ks| {
-                with_shard_ctx(ks, db, now, |cx| cx.read_str(&key))
+                with_shard_ctx(ks, db, now, |cx| cx.read_str_bytes(&key))
             })
             .await?;
         sources.push(s.unwrap_or_default());

@@ -255,11 +255,15 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
         (None, TtlChange::Keep) => existing.flatten(),
         (None, _) => None,
     };
-    let entry = Entry {
-        deadline,
-        ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
-    };
-    cx.db().insert(&req.key, entry);
+    if existing.is_some() {
+        cx.db().set_str(&req.key, &req.value, deadline);
+    } else {
+        let entry = Entry {
+            deadline,
+            ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
+        };
+        cx.db().insert(&req.key, entry);
+    }
     cx.dirty(1);
     if let Some(ms) = expire_at {
         cx.out.replace(vec![

@@ -236,10 +236,39 @@ impl Db {
     /// Stores `entry` under `key` (copied), replacing whatever was there (value and deadline).
     /// Returns the previous entry, expired or not.
     pub fn insert(&mut self, key: impl AsRef<[u8]>, mut entry: Entry) -> Option<Entry> {
-        if let Value::Str(StrValue::Shared(b)) = &mut entry.value {
-            detach(b);
+        if let Value::Str(v) = &mut entry.value {
+            v.detach();
         }
         self.map.insert(key.as_ref(), entry)
+    }
+
+    /// Stores the string `value` under `key` with `deadline`, as [`Db::insert`] of a fresh
+    /// entry would. When the old value is a string of the same length that nothing else holds,
+    /// its bytes are written over where they are: SET on a key whose value keeps its size (a
+    /// counter, a fixed-size record) then allocates and frees nothing, and touches no cold
+    /// memory to free the old value.
+    pub fn set_str(&mut self, key: &[u8], value: &Bytes, deadline: Option<Deadline>) {
+        let in_place = self.map.update(key, |e| {
+            let Value::Str(old) = &mut e.value else {
+                return false;
+            };
+            if !old.overwrite_same_len(value) {
+                return false;
+            }
+            e.deadline = deadline;
+            e.str_form = StrForm::Whole;
+            e.touched = super::clock::coarse_secs();
+            true
+        });
+        if in_place != Some(true) {
+            self.insert(
+                key,
+                Entry {
+                    deadline,
+                    ..Entry::new(Value::Str(StrValue::from_shared(value)))
+                },
+            );
+        }
     }
 
     /// Removes `key`, returning its entry (expired or not).
@@ -333,18 +362,6 @@ impl Db {
     }
 }
 
-/// Below this size a stored string gets its own allocation. Arguments arrive as slices of the
-/// connection's receive buffer; keeping a slice would keep the whole buffer alive for as long as
-/// the key lives. Larger values were read into a buffer of their own by the parser. (Keys, and
-/// values short enough to be stored in place, are copied anyway.)
-const DETACH_BELOW: usize = 16 * 1024;
-
-fn detach(b: &mut Bytes) {
-    if b.len() < DETACH_BELOW {
-        *b = Bytes::copy_from_slice(b);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -366,6 +383,54 @@ mod tests {
 
     fn k(name: impl std::fmt::Display) -> Bytes {
         Bytes::from(name.to_string())
+    }
+
+    #[test]
+    fn set_str_writes_over_a_value_of_the_same_length_and_replaces_others() {
+        let mut db = Db::new();
+        let long = |c: u8| Bytes::from(vec![c; 100]);
+        db.set_str(b"k", &long(b'a'), None);
+        let before = db
+            .peek(b"k", NOW)
+            .unwrap()
+            .value
+            .as_str()
+            .unwrap()
+            .as_slice()
+            .as_ptr();
+        db.set_str(b"k", &long(b'b'), Some(Deadline::at_ms(NOW.0 + 10)));
+        let e = db.peek(b"k", NOW).unwrap();
+        let after = e.value.as_str().unwrap().as_slice();
+        assert_eq!((after, after.as_ptr()), (&long(b'b')[..], before));
+        assert_eq!(
+            (db.volatile_len(), e.deadline),
+            (1, Some(Deadline::at_ms(NOW.0 + 10)))
+        );
+        // A value shared with a reply in flight is not written over.
+        let held = db
+            .peek(b"k", NOW)
+            .unwrap()
+            .value
+            .as_str()
+            .unwrap()
+            .to_bytes();
+        db.set_str(b"k", &long(b'c'), None);
+        assert_eq!(&held[..], &long(b'b')[..]);
+        assert_eq!(db.volatile_len(), 0);
+        db.set_str(b"k", &Bytes::from_static(b"short"), None);
+        db.set_str(b"k", &long(b'd'), None);
+        assert_eq!(
+            db.peek(b"k", NOW)
+                .unwrap()
+                .value
+                .as_str()
+                .unwrap()
+                .as_slice(),
+            &long(b'd')[..]
+        );
+        db.insert(b"l", Entry::new(Value::List(Default::default())));
+        db.set_str(b"l", &long(b'e'), None);
+        assert_eq!(db.peek(b"l", NOW).unwrap().value.type_name(), "string");
     }
 
     #[test]

@@ -232,7 +232,7 @@ impl HashValue {
                 }
                 true
             }
-            Repr::Table(t) => t.insert(field, StrValue::from_shared(value)).is_none(),
+            Repr::Table(t) => t.insert(field, StrValue::stored(value)).is_none(),
         }
     }
 

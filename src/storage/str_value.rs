@@ -14,7 +14,7 @@ use super::inline::InlineBytes;
 #[cfg(test)]
 use super::inline::INLINE_MAX;
 
-/// Arguments shorter than this are copied when stored (see [`StrValue::from_shared`]).
+/// Shared values shorter than this are copied when stored (see [`StrValue::detach`]).
 pub const DETACH_BELOW: usize = 16 * 1024;
 
 /// A string value's bytes.
@@ -37,18 +37,65 @@ impl StrValue {
         }
     }
 
-    /// `b`'s bytes as a stored value: copied unless `b` is at least [`DETACH_BELOW`] long,
-    /// in which case it is shared (a reference count).
-    ///
-    /// A client's argument is a slice of the buffer its command was read into, and a stored
-    /// slice keeps that whole buffer alive for as long as the key lives; only large arguments
-    /// were read into a buffer of about their own size.
+    /// `b`'s bytes: short ones copied in place, long ones shared with `b` (a reference count).
+    /// A value about to be stored goes through [`StrValue::detach`] too.
     #[inline]
     pub fn from_shared(b: &Bytes) -> StrValue {
-        if b.len() < DETACH_BELOW {
-            StrValue::from_slice(b)
-        } else {
-            StrValue::Shared(Box::new(b.clone()))
+        match InlineBytes::new(b) {
+            Some(inline) => StrValue::Inline(inline),
+            None => StrValue::Shared(Box::new(b.clone())),
+        }
+    }
+
+    /// Gives a shared value shorter than [`DETACH_BELOW`] an allocation of its own.
+    ///
+    /// A client's argument is a slice of the buffer its command was read into, and a stored
+    /// slice would keep that whole buffer alive for as long as the key lives; only large
+    /// arguments were read into a buffer of about their own size.
+    #[inline]
+    pub fn detach(&mut self) {
+        if let StrValue::Shared(b) = self {
+            if b.len() < DETACH_BELOW {
+                **b = Bytes::copy_from_slice(b);
+            }
+        }
+    }
+
+    /// `b` as a stored value: [`StrValue::from_shared`], then [`StrValue::detach`].
+    #[inline]
+    pub fn stored(b: &Bytes) -> StrValue {
+        let mut v = StrValue::from_shared(b);
+        v.detach();
+        v
+    }
+
+    /// Writes `b`'s bytes over these, in place, when they are the same length and (when long)
+    /// nothing else shares their buffer. False, with nothing changed, otherwise.
+    pub fn overwrite_same_len(&mut self, b: &[u8]) -> bool {
+        match self {
+            StrValue::Inline(_) => match InlineBytes::new(b) {
+                Some(inline) => {
+                    *self = StrValue::Inline(inline);
+                    true
+                }
+                None => false,
+            },
+            StrValue::Shared(old) => {
+                if old.len() != b.len() {
+                    return false;
+                }
+                match std::mem::take(&mut **old).try_into_mut() {
+                    Ok(mut buf) => {
+                        buf.copy_from_slice(b);
+                        **old = buf.freeze();
+                        true
+                    }
+                    Err(shared) => {
+                        **old = shared;
+                        false
+                    }
+                }
+            }
         }
     }
 

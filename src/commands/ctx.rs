@@ -83,6 +83,31 @@ impl<'a> ShardCtx<'a> {
         ks.dbs[self.db].get_counting(key, self.now, &mut ks.stats.expired)
     }
 
+    /// The value at `key` for a read command, narrowed to one type by `pick` (one of `Value`'s
+    /// `as_*_mut`): `Ok(None)` when absent, `WrongType` when the key holds another type. Side
+    /// effects: those of [`ShardCtx::lookup_read`].
+    pub fn read_typed<T: ?Sized>(
+        &mut self,
+        key: &[u8],
+        pick: fn(&mut Value) -> Option<&mut T>,
+    ) -> Result<Option<&mut T>, CmdError> {
+        let e = self.lookup_read(key);
+        e.map(|e| pick(&mut e.value).ok_or(CmdError::WrongType))
+            .transpose()
+    }
+
+    /// As [`ShardCtx::read_typed`], for a write command: the side effects of
+    /// [`ShardCtx::lookup_write`].
+    pub fn write_typed<T: ?Sized>(
+        &mut self,
+        key: &[u8],
+        pick: fn(&mut Value) -> Option<&mut T>,
+    ) -> Result<Option<&mut T>, CmdError> {
+        let e = self.lookup_write(key);
+        e.map(|e| pick(&mut e.value).ok_or(CmdError::WrongType))
+            .transpose()
+    }
+
     /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key
     /// holds another type. Borrowed: take [`StrValue::to_bytes`] for a `Bytes` of it.
     pub fn read_str(&mut self, key: &[u8]) -> Result<Option<&StrValue>, CmdError> {

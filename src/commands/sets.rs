@@ -18,7 +18,6 @@ use bytes::Bytes;
 use super::ctx::ShardCtx;
 use super::table::flags::{DENYOOM, FAST, MOVABLEKEYS, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, CrossShard, Handler, KeySpec};
-use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
 use crate::storage::set::{Member, SetValue};
@@ -66,30 +65,6 @@ pub fn register(t: &mut CommandTable) {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers the family's files share
-
-/// The set an entry holds; `WrongType` when it holds another type.
-pub(super) fn set_mut(e: &mut Entry) -> Result<&mut SetValue, CmdError> {
-    match &mut e.value {
-        Value::Set(s) => Ok(s),
-        _ => Err(CmdError::WrongType),
-    }
-}
-
-/// The set at `key` for a read command (counts a hit or a miss): `Ok(None)` when absent.
-pub(super) fn read_set<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c mut SetValue>, CmdError> {
-    cx.lookup_read(key).map(set_mut).transpose()
-}
-
-/// The set at `key` for a write command (no hit or miss counted): `Ok(None)` when absent.
-pub(super) fn write_set<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c mut SetValue>, CmdError> {
-    cx.lookup_write(key).map(set_mut).transpose()
-}
 
 /// Deletes `key` when the set it holds has become empty: an empty set is never stored.
 pub(super) fn delete_if_empty(cx: &mut ShardCtx<'_>, key: &[u8]) {
@@ -178,7 +153,7 @@ pub(super) mod errors {
 /// Propagates nothing when none was.
 fn sadd(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let (key, members) = (&argv[1], &argv[2..]);
-    let added = match write_set(cx, key)? {
+    let added = match cx.write_typed(key, Value::as_set_mut)? {
         Some(set) => members.iter().filter(|m| set.insert(m)).count(),
         None => {
             let mut set = SetValue::new();
@@ -199,7 +174,7 @@ fn sadd(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// Removes the members; replies with how many were there. Deletes the key once the set is empty.
 fn srem(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let (key, members) = (&argv[1], &argv[2..]);
-    let Some(set) = write_set(cx, key)? else {
+    let Some(set) = cx.write_typed(key, Value::as_set_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };
@@ -224,7 +199,9 @@ fn srem(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 ///
 /// The number of members; 0 when the key is absent.
 fn scard(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let n = read_set(cx, &argv[1])?.map_or(0, |s| s.len());
+    let n = cx
+        .read_typed(&argv[1], Value::as_set_mut)?
+        .map_or(0, |s| s.len());
     Ok(Reply::Int(n as i64))
 }
 
@@ -232,7 +209,9 @@ fn scard(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 ///
 /// 1 when `member` belongs to the set, else 0 (also when the key is absent).
 fn sismember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let found = read_set(cx, &argv[1])?.is_some_and(|s| s.contains(&argv[2]));
+    let found = cx
+        .read_typed(&argv[1], Value::as_set_mut)?
+        .is_some_and(|s| s.contains(&argv[2]));
     Ok(Reply::Int(found as i64))
 }
 
@@ -240,7 +219,7 @@ fn sismember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 ///
 /// One 1 or 0 per member, in order; an absent key is an empty set.
 fn smismember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let set = read_set(cx, &argv[1])?;
+    let set = cx.read_typed(&argv[1], Value::as_set_mut)?;
     let flags = argv[2..]
         .iter()
         .map(|m| Reply::Int(set.as_ref().is_some_and(|s| s.contains(m)) as i64))
@@ -253,7 +232,7 @@ fn smismember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// Every member, as a set reply: integers of an `intset` in ascending order, others in no
 /// particular order. Empty when the key is absent.
 fn smembers(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    Ok(match read_set(cx, &argv[1])? {
+    Ok(match cx.read_typed(&argv[1], Value::as_set_mut)? {
         Some(set) => member_set(set.iter()),
         None => Reply::Set(Vec::new()),
     })

@@ -27,8 +27,7 @@ use super::table::flags::{BLOCKING, DENYOOM, FAST, LOADING, MOVABLEKEYS, READONL
 use super::table::{sub, CmdResult, CommandTable, Handler, KeySpec};
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
-use crate::storage::db::Entry;
-use crate::storage::stream::{parse_id, EntryRef, StreamId, StreamValue};
+use crate::storage::stream::{parse_id, EntryRef, StreamId};
 use crate::storage::value::Value;
 
 /// Registers the stream family. Arity, flags and key positions are those `COMMAND INFO` shows
@@ -181,32 +180,6 @@ pub(super) fn is_word(arg: &[u8], word: &str) -> bool {
     crate::storage::stream::until_nul(arg).eq_ignore_ascii_case(word.as_bytes())
 }
 
-/// The stream an entry holds, for an edit; `WrongType` when it holds another type.
-pub(super) fn as_stream_mut(e: &mut Entry) -> Result<&mut StreamValue, CmdError> {
-    match &mut e.value {
-        Value::Stream(s) => Ok(s),
-        _ => Err(CmdError::WrongType),
-    }
-}
-
-/// The stream at `key` for a read command: `Ok(None)` when absent. Side effects: those of
-/// [`ShardCtx::lookup_read`].
-pub(super) fn read_stream<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c mut StreamValue>, CmdError> {
-    cx.lookup_read(key).map(as_stream_mut).transpose()
-}
-
-/// The stream at `key` for a write command: `Ok(None)` when absent. Side effects: those of
-/// [`ShardCtx::lookup_write`].
-pub(super) fn write_stream<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c mut StreamValue>, CmdError> {
-    cx.lookup_write(key).map(as_stream_mut).transpose()
-}
-
 /// An ID argument where `-` and `+` are not IDs (Redis's `streamParseStrictIDOrReply`).
 pub(super) fn strict_id(arg: &[u8]) -> Result<StreamId, CmdError> {
     parse_id(arg, 0, true).ok_or(CmdError::custom(errors::INVALID_ID))
@@ -278,7 +251,8 @@ pub(super) fn int_or(arg: &[u8], msg: &'static str) -> Result<i64, CmdError> {
 /// The number of entries; 0 for a missing key.
 fn xlen(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     Ok(Reply::Int(
-        read_stream(cx, &args[1])?.map_or(0, |s| s.len() as i64),
+        cx.read_typed(&args[1], Value::as_stream_mut)?
+            .map_or(0, |s| s.len() as i64),
     ))
 }
 
@@ -315,7 +289,7 @@ fn range_generic(cx: &mut ShardCtx<'_>, args: &[Bytes], rev: bool) -> CmdResult 
             return Err(CmdError::Syntax);
         }
     }
-    let Some(s) = read_stream(cx, &args[1])? else {
+    let Some(s) = cx.read_typed(&args[1], Value::as_stream_mut)? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let limit = match count {
@@ -335,7 +309,7 @@ fn range_generic(cx: &mut ShardCtx<'_>, args: &[Bytes], rev: bool) -> CmdResult 
 /// Deletes the entries and answers how many existed. A missing key answers 0 before the IDs
 /// are read, as in Redis; otherwise every ID is checked before anything is deleted.
 fn xdel(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    let Some(s) = write_stream(cx, &args[1])? else {
+    let Some(s) = cx.write_typed(&args[1], Value::as_stream_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };

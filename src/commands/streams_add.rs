@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
-use super::streams::{errors, is_word, strict_id, write_stream};
+use super::streams::{errors, is_word, strict_id};
 use super::table::CmdResult;
 use crate::config::live::{threshold, Threshold};
 use crate::protocol::error::CmdError;
@@ -180,7 +180,7 @@ pub(super) fn xadd(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         return Err(CmdError::custom(errors::ID_ZERO));
     }
     let key = &args[1];
-    if write_stream(cx, key)?.is_none() {
+    if cx.write_typed(key, Value::as_stream_mut)?.is_none() {
         if a.no_mkstream {
             cx.out.suppress();
             return Ok(Reply::Nil);
@@ -189,7 +189,9 @@ pub(super) fn xadd(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         cx.db().insert(key.clone(), Entry::new(empty));
     }
     let now = cx.now;
-    let s = write_stream(cx, key)?.expect("the stream exists");
+    let s = cx
+        .write_typed(key, Value::as_stream_mut)?
+        .expect("the stream exists");
     if s.last_id() == StreamId::MAX {
         return Err(CmdError::custom(errors::EXHAUSTED));
     }
@@ -228,7 +230,7 @@ pub(super) fn xadd(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 pub(super) fn xtrim(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let a = AddTrimArgs::parse(args, false)?;
     let trim = a.trim.expect("XTRIM parsing requires a strategy");
-    let Some(s) = write_stream(cx, &args[1])? else {
+    let Some(s) = cx.write_typed(&args[1], Value::as_stream_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };
@@ -274,7 +276,9 @@ pub(super) fn xsetid(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         i += 2;
     }
-    let s = write_stream(cx, &args[1])?.ok_or(CmdError::NoSuchKey)?;
+    let s = cx
+        .write_typed(&args[1], Value::as_stream_mut)?
+        .ok_or(CmdError::NoSuchKey)?;
     if !s.is_empty() {
         if s.last_live().is_some_and(|top| id < top) {
             return Err(CmdError::custom(errors::SETID_BELOW_TOP));

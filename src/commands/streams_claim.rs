@@ -14,13 +14,14 @@ use super::args::parse_i64;
 use super::ctx::ShardCtx;
 use super::streams::{
     entry_reply, errors, id_reply, int_or, interval_end, interval_start, is_word, no_key_or_group,
-    read_stream, strict_id,
+    strict_id,
 };
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::UnixMillis;
 use crate::storage::stream::{parse_id, Claim, ClaimEvent, ConsumerGroup, StreamId, StreamValue};
+use crate::storage::value::Value;
 
 /// The stream at `key` and its group `group`, for XPENDING, XCLAIM and XAUTOCLAIM: the key's
 /// type is checked first, then a missing key or group is a NOGROUP error.
@@ -29,7 +30,7 @@ fn stream_with_group<'c>(
     key: &[u8],
     group: &[u8],
 ) -> Result<&'c mut StreamValue, CmdError> {
-    match read_stream(cx, key)? {
+    match cx.read_typed(key, Value::as_stream_mut)? {
         Some(s) if s.group(group).is_some() => Ok(s),
         _ => Err(no_key_or_group(key, group, "")),
     }
@@ -230,7 +231,7 @@ pub(super) fn xclaim(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         j += 1;
     }
-    let s = read_stream(cx, key)?.expect("checked");
+    let s = cx.read_typed(key, Value::as_stream_mut)?.expect("checked");
     let g = s.group_mut(group).expect("checked");
     let mut moved = false;
     if last_id > g.last_id {

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
 use super::help::help_reply;
-use super::streams::{any_id, errors, is_word, no_group, read_stream, strict_id, write_stream};
+use super::streams::{any_id, errors, is_word, no_group, strict_id};
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
@@ -60,7 +60,7 @@ fn prepare(
         }
     }
     let (key, group) = (&args[2], &args[3]);
-    let exists = match write_stream(cx, key)? {
+    let exists = match cx.write_typed(key, Value::as_stream_mut)? {
         Some(s) => {
             if needs_group && s.group(group).is_none() && !call.mkstream {
                 return Err(no_group(key, group));
@@ -79,7 +79,7 @@ fn subcommand_syntax(args: &[Bytes]) -> CmdError {
 
 /// The stream at `args[2]`, which [`prepare`] found.
 fn stream<'c>(cx: &'c mut ShardCtx<'_>, args: &[Bytes]) -> &'c mut StreamValue {
-    write_stream(cx, &args[2])
+    cx.write_typed(&args[2], Value::as_stream_mut)
         .ok()
         .flatten()
         .expect("checked by prepare")
@@ -214,7 +214,10 @@ pub(super) fn xgroup_help(_cx: &mut ShardCtx<'_>, _args: &[Bytes]) -> CmdResult 
 /// before anything changes.
 pub(super) fn xack(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let group = &args[2];
-    let Some(g) = read_stream(cx, &args[1])?.and_then(|s| s.group_mut(group)) else {
+    let Some(g) = cx
+        .read_typed(&args[1], Value::as_stream_mut)?
+        .and_then(|s| s.group_mut(group))
+    else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };

@@ -11,12 +11,13 @@ use bytes::Bytes;
 use super::args::parse_i64;
 use super::ctx::ShardCtx;
 use super::help::help_reply;
-use super::streams::{entries_reply, entry_reply, id_reply, is_word, no_group, read_stream};
+use super::streams::{entries_reply, entry_reply, id_reply, is_word, no_group};
 use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::UnixMillis;
 use crate::storage::stream::{ConsumerGroup, StreamId, StreamValue};
+use crate::storage::value::Value;
 
 /// A map key.
 fn k(name: &'static str) -> Reply {
@@ -25,7 +26,8 @@ fn k(name: &'static str) -> Reply {
 
 /// The stream at `args[2]`: a missing key is an error here.
 fn stream<'c>(cx: &'c mut ShardCtx<'_>, args: &[Bytes]) -> Result<&'c mut StreamValue, CmdError> {
-    read_stream(cx, &args[2])?.ok_or(CmdError::NoSuchKey)
+    cx.read_typed(&args[2], Value::as_stream_mut)?
+        .ok_or(CmdError::NoSuchKey)
 }
 
 /// XINFO STREAM key [FULL [COUNT count]]

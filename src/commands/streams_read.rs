@@ -27,7 +27,7 @@ use super::blocking::{block_on, TryKey};
 use super::ctx::{AsyncCtx, ShardCtx};
 use super::keys::with_shard_ctx;
 use super::streams::{
-    entries_reply, entry_reply, errors, id_reply, is_word, no_key_or_group, read_stream, strict_id,
+    entries_reply, entry_reply, errors, id_reply, is_word, no_key_or_group, strict_id,
 };
 use super::streams_claim::setid_argv;
 use super::table::CmdResult;
@@ -37,6 +37,7 @@ use crate::server::blocking::Served;
 use crate::server::shards::{hop, owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
 use crate::storage::stream::{until_nul, ConsumerGroup, StreamId, StreamValue};
+use crate::storage::value::Value;
 
 /// A parsed XREAD or XREADGROUP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +149,7 @@ pub fn read_would_return_data(
 /// First pass over one key: its type, its group (XREADGROUP), its ID argument.
 fn resolve(cx: &mut ShardCtx<'_>, req: &ReadReq, i: usize) -> Result<ReadFrom, CmdError> {
     let key = &req.keys[i];
-    let s = read_stream(cx, key)?;
+    let s = cx.read_typed(key, Value::as_stream_mut)?;
     if let Some((group, _)) = &req.group {
         if s.as_ref().is_none_or(|s| s.group(group).is_none()) {
             return Err(no_key_or_group(
@@ -181,7 +182,7 @@ fn resolve(cx: &mut ShardCtx<'_>, req: &ReadReq, i: usize) -> Result<ReadFrom, C
 fn serve(cx: &mut ShardCtx<'_>, req: &ReadReq, i: usize, from: ReadFrom) -> Option<Reply> {
     let now = cx.now;
     let key = &req.keys[i];
-    let s = read_stream(cx, key).ok()??;
+    let s = cx.read_typed(key, Value::as_stream_mut).ok()??;
     let Some((group, consumer)) = &req.group else {
         if !read_would_return_data(s, from, None) {
             return None;

@@ -93,32 +93,6 @@ pub(super) fn as_zset(e: &Entry) -> Result<&ZSetValue, CmdError> {
     }
 }
 
-/// The zset an entry holds, for an edit; `WrongType` when it holds another type.
-pub(super) fn as_zset_mut(e: &mut Entry) -> Result<&mut ZSetValue, CmdError> {
-    match &mut e.value {
-        Value::ZSet(z) => Ok(z),
-        _ => Err(CmdError::WrongType),
-    }
-}
-
-/// The zset at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key holds
-/// another type. Side effects: those of [`ShardCtx::lookup_read`].
-pub(super) fn read_zset<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c ZSetValue>, CmdError> {
-    cx.lookup_read(key).map(|e| as_zset(e)).transpose()
-}
-
-/// The zset at `key` for a write command: `Ok(None)` when absent, `WrongType` when the key
-/// holds another type. Side effects: those of [`ShardCtx::lookup_write`].
-pub(super) fn write_zset<'c>(
-    cx: &'c mut ShardCtx<'_>,
-    key: &[u8],
-) -> Result<Option<&'c mut ZSetValue>, CmdError> {
-    cx.lookup_write(key).map(as_zset_mut).transpose()
-}
-
 /// Deletes `key` when the zset it holds became empty. Requires: `key` holds a zset.
 pub(super) fn delete_if_empty(cx: &mut ShardCtx<'_>, key: &[u8]) {
     let empty = cx
@@ -269,7 +243,7 @@ enum Added {
 /// same doubles added in the same order give the same result on a replica.
 fn zadd_generic(cx: &mut ShardCtx<'_>, key: &Bytes, req: AddArgs<'_>) -> CmdResult {
     let limits = Limits::live();
-    let exists = write_zset(cx, key)?.is_some();
+    let exists = cx.write_typed(key, Value::as_zset_mut)?.is_some();
     if !exists {
         if req.xx {
             cx.out.suppress();
@@ -278,7 +252,9 @@ fn zadd_generic(cx: &mut ShardCtx<'_>, key: &Bytes, req: AddArgs<'_>) -> CmdResu
         cx.db()
             .insert(key.clone(), Entry::new(Value::ZSet(Box::default())));
     }
-    let z = write_zset(cx, key)?.expect("created above");
+    let z = cx
+        .write_typed(key, Value::as_zset_mut)?
+        .expect("created above");
     let (mut added, mut changed) = (0u64, 0u64);
     let mut last = Added::Skipped;
     for &(score, member) in &req.pairs {
@@ -351,7 +327,7 @@ fn add_one(
 /// Replies with how many members it removed; deletes the key when it empties.
 pub(super) fn zrem(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let Some(z) = write_zset(cx, key)? else {
+    let Some(z) = cx.write_typed(key, Value::as_zset_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };
@@ -374,13 +350,17 @@ pub(super) fn zrem(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 
 /// ZCARD key
 pub(super) fn zcard(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let n = read_zset(cx, &argv[1])?.map_or(0, |z| z.len());
+    let n = cx
+        .read_typed(&argv[1], Value::as_zset_mut)?
+        .map_or(0, |z| z.len());
     Ok(Reply::Int(n as i64))
 }
 
 /// ZSCORE key member
 pub(super) fn zscore(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let score = read_zset(cx, &argv[1])?.and_then(|z| z.score(&argv[2]));
+    let score = cx
+        .read_typed(&argv[1], Value::as_zset_mut)?
+        .and_then(|z| z.score(&argv[2]));
     Ok(score.map_or(Reply::Nil, Reply::Double))
 }
 
@@ -388,7 +368,7 @@ pub(super) fn zscore(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 ///
 /// One score (or nil) per member, in order; a missing key gives all nils.
 pub(super) fn zmscore(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    let z = read_zset(cx, &argv[1])?;
+    let z = cx.read_typed(&argv[1], Value::as_zset_mut)?.map(|z| &*z);
     let scores = argv[2..]
         .iter()
         .map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Nil, Reply::Double))
@@ -409,7 +389,7 @@ pub(super) fn zrevrank(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// The 0-based rank of a member, from the lowest score (ZRANK) or the highest (ZREVRANK); nil
 /// when the key or the member is missing.
 fn rank_generic(cx: &mut ShardCtx<'_>, argv: &[Bytes], rev: bool) -> CmdResult {
-    let Some(z) = read_zset(cx, &argv[1])? else {
+    let Some(z) = cx.read_typed(&argv[1], Value::as_zset_mut)? else {
         return Ok(Reply::Nil);
     };
     Ok(match z.rank(&argv[2]) {

@@ -18,12 +18,13 @@ use super::ctx::{AsyncCtx, ShardCtx};
 use super::glob::glob_match;
 use super::keys::with_shard_ctx;
 use super::table::CmdResult;
-use super::zsets::{delete_if_empty, pair, read_zset, write_zset};
+use super::zsets::{delete_if_empty, pair};
 use crate::protocol::encoder::write_double;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::shards::{hop, owner_of, MultiShard};
 use crate::storage::clock::UnixMillis;
+use crate::storage::value::Value;
 
 // ---------------------------------------------------------------------------------------------
 // ZPOPMIN, ZPOPMAX, ZMPOP
@@ -78,7 +79,7 @@ pub(super) fn pop_generic(
     count: u64,
     max: bool,
 ) -> Result<Option<Vec<(Bytes, f64)>>, CmdError> {
-    let Some(z) = write_zset(cx, key)? else {
+    let Some(z) = cx.write_typed(key, Value::as_zset_mut)? else {
         return Ok(None);
     };
     let n = usize::try_from(count).unwrap_or(usize::MAX).min(z.len());
@@ -240,7 +241,7 @@ pub(super) fn mpop_reply(found: Mpopped) -> Reply {
 /// be at most i64::MAX / 2.
 pub(super) fn zrandmember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     if argv.len() == 2 {
-        let Some(z) = read_zset(cx, &argv[1])? else {
+        let Some(z) = cx.read_typed(&argv[1], Value::as_zset_mut)? else {
             return Ok(Reply::Nil);
         };
         let i = rand::thread_rng().gen_range(0..z.len());
@@ -260,7 +261,7 @@ pub(super) fn zrandmember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     if withscores && count.unsigned_abs() > (i64::MAX / 2) as u64 {
         return Err(CmdError::custom("ERR value is out of range"));
     }
-    let Some(z) = read_zset(cx, &argv[1])? else {
+    let Some(z) = cx.read_typed(&argv[1], Value::as_zset_mut)? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let len = z.len();
@@ -318,7 +319,7 @@ pub(super) fn zscan(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
             Reply::Array(items),
         ])
     };
-    let Some(z) = read_zset(cx, &argv[1])? else {
+    let Some(z) = cx.read_typed(&argv[1], Value::as_zset_mut)? else {
         return Ok(done(0, Vec::new()));
     };
     let (mut count, mut pattern) = (10usize, None);

@@ -17,11 +17,12 @@ use super::args::{parse_i64, rank_span};
 use super::ctx::{AsyncCtx, ShardCtx};
 use super::keys::with_shard_ctx;
 use super::table::CmdResult;
-use super::zsets::{delete_if_empty, pair, read_zset, store_zset, write_zset};
+use super::zsets::{delete_if_empty, pair, store_zset};
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::shards::{owner_of, MultiShard};
 use crate::storage::clock::UnixMillis;
+use crate::storage::value::Value;
 use crate::storage::zset::{LexBound, LexRange, Limits, ScoreRange, ZSetValue};
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ fn range_generic(
     rev: Option<bool>,
 ) -> CmdResult {
     let req = RangeReq::parse(argv, 1, false, kind, rev)?;
-    let items = match read_zset(cx, &argv[1])? {
+    let items = match cx.read_typed(&argv[1], Value::as_zset_mut)? {
         Some(z) => select(z, &req),
         None => Vec::new(),
     };
@@ -339,7 +340,9 @@ fn rangestore_read(
     src: &[u8],
     req: &RangeReq,
 ) -> Result<Vec<(Bytes, f64)>, CmdError> {
-    Ok(read_zset(cx, src)?.map_or_else(Vec::new, |z| select(z, req)))
+    Ok(cx
+        .read_typed(src, Value::as_zset_mut)?
+        .map_or_else(Vec::new, |z| select(z, req)))
 }
 
 /// Step two of ZRANGESTORE, on the destination's shard: stores `items` (or deletes `dst` when
@@ -387,14 +390,18 @@ async fn zrangestore_across(cx: AsyncCtx, argv: Vec<Bytes>) -> CmdResult {
 /// ZCOUNT key min max
 pub(super) fn zcount(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let r = parse_score_range(&argv[2], &argv[3])?;
-    let span = read_zset(cx, &argv[1])?.and_then(|z| z.score_span(&r));
+    let span = cx
+        .read_typed(&argv[1], Value::as_zset_mut)?
+        .and_then(|z| z.score_span(&r));
     Ok(Reply::Int(span.map_or(0, |(a, b)| (b - a + 1) as i64)))
 }
 
 /// ZLEXCOUNT key min max
 pub(super) fn zlexcount(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let r = parse_lex_range(&argv[2], &argv[3])?;
-    let span = read_zset(cx, &argv[1])?.and_then(|z| z.lex_span(&r));
+    let span = cx
+        .read_typed(&argv[1], Value::as_zset_mut)?
+        .and_then(|z| z.lex_span(&r));
     Ok(Reply::Int(span.map_or(0, |(a, b)| (b - a + 1) as i64)))
 }
 
@@ -424,7 +431,7 @@ pub(super) fn zremrangebylex(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult
 /// routine behind ZREMRANGEBYRANK, ZREMRANGEBYSCORE and ZREMRANGEBYLEX. The range was parsed
 /// before the lookup, so a bad range wins over a wrong type. Deletes the key when it empties.
 fn remrange_generic(cx: &mut ShardCtx<'_>, key: &[u8], range: Range) -> CmdResult {
-    let Some(z) = write_zset(cx, key)? else {
+    let Some(z) = cx.write_typed(key, Value::as_zset_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Int(0));
     };

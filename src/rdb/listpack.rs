@@ -1,6 +1,7 @@
 //! Listpacks: the compact container of hashes, sorted sets, list nodes, streams and (7.2) sets.
 //!
-//! Owns: a validating decoder and an encoder of the listpack byte format.
+//! Owns: a validating decoder of the listpack byte format, and a builder of whole listpacks
+//! (header, entries, end marker) over the entry encoder in `storage::lp_entry`.
 //!
 //! ```text
 //! u32 LE total bytes | u16 LE element count (65535 = unknown) | entries… | 0xFF
@@ -17,6 +18,7 @@
 use bytes::Bytes;
 
 use super::error::BlobError;
+use crate::storage::lp_entry;
 use crate::storage::value::parse_canonical_i64;
 
 /// Header size: total bytes and element count.
@@ -77,13 +79,11 @@ pub fn decode(lp: &[u8]) -> Result<Vec<LpElem<'_>>, BlobError> {
     let mut p = HEADER;
     while p < last {
         let (size, elem) = entry_at(lp, p, last)?;
-        let back = backlen_size(size);
+        let (want, back) = lp_entry::backlen(size);
         let end = p + size + back;
         if end > last {
             return Err(err(p, "entry runs past the end marker"));
         }
-        let mut want = [0u8; 5];
-        encode_backlen(size, &mut want);
         if lp[p + size..end] != want[..back] {
             return Err(err(p + size, "back-length does not match the entry"));
         }
@@ -158,27 +158,6 @@ fn entry_at(lp: &[u8], p: usize, last: usize) -> Result<(usize, LpElem<'_>), Blo
     })
 }
 
-/// Bytes of the back-length of an entry whose encoding and data take `len` bytes.
-fn backlen_size(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16_382 => 2,
-        16_383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    }
-}
-
-/// Writes the back-length of `len` into `out`; returns its size.
-fn encode_backlen(len: usize, out: &mut [u8; 5]) -> usize {
-    let n = backlen_size(len);
-    for (k, i) in (0..n).rev().enumerate() {
-        let seven = ((len >> (7 * i)) & 127) as u8;
-        out[k] = if k == 0 { seven } else { seven | 128 };
-    }
-    n
-}
-
 /// Builds a listpack entry by entry.
 #[derive(Debug, Clone)]
 pub struct ListpackBuilder {
@@ -202,68 +181,20 @@ impl ListpackBuilder {
 
     /// Appends `s`: as an integer entry when it is a canonical decimal integer, else as a string.
     pub fn push_str(&mut self, s: &[u8]) {
-        match parse_canonical_i64(s) {
-            Some(n) => self.push_int(n),
-            None => {
-                let start = self.buf.len();
-                let len = s.len();
-                if len < 64 {
-                    self.buf.push(0x80 | len as u8);
-                } else if len < 4096 {
-                    self.buf.push(0xe0 | (len >> 8) as u8);
-                    self.buf.push(len as u8);
-                } else {
-                    self.buf.push(0xf0);
-                    self.buf.extend_from_slice(&(len as u32).to_le_bytes());
-                }
-                self.buf.extend_from_slice(s);
-                self.end_entry(start);
-            }
-        }
+        lp_entry::push(s, &mut self.buf);
+        self.count += 1;
     }
 
     /// Appends the integer `n` in the smallest encoding that holds it.
     pub fn push_int(&mut self, n: i64) {
-        let start = self.buf.len();
-        let b = &mut self.buf;
-        match n {
-            0..=127 => b.push(n as u8),
-            -4096..=4095 => {
-                let u = if n < 0 { (1 << 13) + n } else { n } as u16;
-                b.push(0xc0 | (u >> 8) as u8);
-                b.push(u as u8);
-            }
-            -32_768..=32_767 => {
-                b.push(0xf1);
-                b.extend_from_slice(&(n as i16).to_le_bytes());
-            }
-            -8_388_608..=8_388_607 => {
-                b.push(0xf2);
-                b.extend_from_slice(&(n as i32).to_le_bytes()[..3]);
-            }
-            -2_147_483_648..=2_147_483_647 => {
-                b.push(0xf3);
-                b.extend_from_slice(&(n as i32).to_le_bytes());
-            }
-            _ => {
-                b.push(0xf4);
-                b.extend_from_slice(&n.to_le_bytes());
-            }
-        }
-        self.end_entry(start);
+        lp_entry::push_int(n, &mut self.buf);
+        self.count += 1;
     }
 
     /// Appends `count` entries already in listpack entry encoding (back-lengths included).
     pub fn push_raw_entries(&mut self, entries: &[u8], count: usize) {
         self.buf.extend_from_slice(entries);
         self.count += count;
-    }
-
-    fn end_entry(&mut self, start: usize) {
-        let mut back = [0u8; 5];
-        let n = encode_backlen(self.buf.len() - start, &mut back);
-        self.buf.extend_from_slice(&back[..n]);
-        self.count += 1;
     }
 
     /// The finished listpack: header filled in, end marker appended.

@@ -6,6 +6,7 @@ pub mod hash;
 pub mod inline;
 pub mod keyspace;
 pub mod list;
+pub mod lp_entry;
 pub mod set;
 pub mod small_bytes;
 pub mod str_value;

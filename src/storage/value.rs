@@ -93,6 +93,30 @@ impl Value {
             _ => None,
         }
     }
+
+    /// The set, or `None` when the value is not a set.
+    pub fn as_set_mut(&mut self) -> Option<&mut SetValue> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sorted set, or `None` when the value is not a sorted set.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSetValue> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The stream, or `None` when the value is not a stream.
+    pub fn as_stream_mut(&mut self) -> Option<&mut StreamValue> {
+        match self {
+            Value::Stream(s) => Some(s),
+            _ => None,
+        }
+    }
 }
 
 /// Parses `b` as an i64 only when it is in canonical form (no sign on zero, no leading zeros or

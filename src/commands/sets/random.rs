@@ -7,13 +7,14 @@
 use bytes::Bytes;
 
 use super::errors;
-use super::{delete_if_empty, member_array, member_set, word, write_set};
+use super::{delete_if_empty, member_array, member_set, word};
 use crate::commands::args::parse_i64;
 use crate::commands::ctx::ShardCtx;
 use crate::commands::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::set::{Member, SetLimits, SetValue};
+use crate::storage::value::Value;
 
 /// SPOP pops by rebuilding the set from the members it keeps, rather than removing the popped
 /// ones, when it keeps at most a fifth of what it pops. A rebuilt set starts again as an
@@ -43,7 +44,7 @@ pub(super) fn spop(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 
 /// SPOP without a count. Propagates `SREM key member`.
 fn spop_one(cx: &mut ShardCtx<'_>, key: &Bytes) -> CmdResult {
-    let Some(set) = write_set(cx, key)? else {
+    let Some(set) = cx.write_typed(key, Value::as_set_mut)? else {
         cx.out.suppress();
         return Ok(Reply::Nil);
     };
@@ -62,7 +63,7 @@ fn spop_one(cx: &mut ShardCtx<'_>, key: &Bytes) -> CmdResult {
 /// SPOP with a count. Propagates `DEL key` when it pops every member, else SREMs of the popped
 /// members (nothing when the count is 0 or the key is absent).
 fn spop_count(cx: &mut ShardCtx<'_>, key: &Bytes, count: usize) -> CmdResult {
-    let set = match write_set(cx, key)? {
+    let set = match cx.write_typed(key, Value::as_set_mut)? {
         Some(set) if count > 0 => set,
         _ => {
             cx.out.suppress();
@@ -108,7 +109,7 @@ fn spop_count(cx: &mut ShardCtx<'_>, key: &Bytes, count: usize) -> CmdResult {
 pub(super) fn srandmember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     match argv.len() {
         2 => {
-            let Some(set) = super::read_set(cx, &argv[1])? else {
+            let Some(set) = cx.read_typed(&argv[1], Value::as_set_mut)? else {
                 return Ok(Reply::Nil);
             };
             let member = set.random(&mut rand::thread_rng());
@@ -127,7 +128,7 @@ pub(super) fn srandmember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 
 /// SRANDMEMBER with a count (see [`srandmember`]).
 fn srandmember_count(cx: &mut ShardCtx<'_>, key: &[u8], count: i64) -> CmdResult {
-    let set = match super::read_set(cx, key)? {
+    let set = match cx.read_typed(key, Value::as_set_mut)? {
         Some(set) if count != 0 => set,
         _ => return Ok(Reply::Array(Vec::new())),
     };

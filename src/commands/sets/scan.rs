@@ -7,13 +7,14 @@
 use crate::commands::args::parse_cursor;
 use bytes::Bytes;
 
-use super::{errors, read_set};
+use super::errors;
 use crate::commands::args::parse_i64;
 use crate::commands::ctx::ShardCtx;
 use crate::commands::glob::glob_match;
 use crate::commands::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
+use crate::storage::value::Value;
 
 /// SSCAN's options: `[MATCH pattern] [COUNT count]`.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +61,7 @@ impl ScanOptions {
 /// the options last.
 pub(super) fn sscan(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let cursor = parse_cursor(&argv[2]).ok_or_else(errors::invalid_cursor)?;
-    let Some(set) = read_set(cx, &argv[1])? else {
+    let Some(set) = cx.read_typed(&argv[1], Value::as_set_mut)? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     let opts = ScanOptions::parse(&argv[3..])?;

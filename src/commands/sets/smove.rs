@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 
-use super::{delete_if_empty, store_set, write_set};
+use super::{delete_if_empty, store_set};
 use crate::commands::ctx::{AsyncCtx, ShardCtx};
 use crate::commands::keys::with_shard_ctx;
 use crate::commands::table::CmdResult;
@@ -16,6 +16,7 @@ use crate::protocol::reply::Reply;
 use crate::server::shards::{owner_of, MultiShard};
 use crate::storage::clock::UnixMillis;
 use crate::storage::set::SetValue;
+use crate::storage::value::Value;
 
 /// SMOVE source destination member
 ///
@@ -50,19 +51,21 @@ fn check_source(
     src: &[u8],
     member: &[u8],
 ) -> Result<Option<bool>, CmdError> {
-    Ok(write_set(cx, src)?.map(|s| s.contains(member)))
+    Ok(cx
+        .write_typed(src, Value::as_set_mut)?
+        .map(|s| s.contains(member)))
 }
 
 /// Step two, on the destination's shard: `WrongType` unless `dst` is absent or holds a set.
 fn check_dest(cx: &mut ShardCtx<'_>, dst: &[u8]) -> Result<(), CmdError> {
-    write_set(cx, dst).map(|_| ())
+    cx.write_typed(dst, Value::as_set_mut).map(|_| ())
 }
 
 /// Removes `member` from the set at `src`, deleting the key when the set empties. Counts one
 /// change. Requires: both checks passed in this atomic step or transaction, and `member` is in
 /// the set.
 fn take(cx: &mut ShardCtx<'_>, src: &[u8], member: &[u8]) {
-    if let Ok(Some(set)) = write_set(cx, src) {
+    if let Ok(Some(set)) = cx.write_typed(src, Value::as_set_mut) {
         set.remove(member);
     }
     delete_if_empty(cx, src);
@@ -72,7 +75,7 @@ fn take(cx: &mut ShardCtx<'_>, src: &[u8], member: &[u8]) {
 /// Adds `member` to the set at `dst`, creating it when absent. Counts one change when the member
 /// is new there. Requires: `check_dest` passed in this atomic step or transaction.
 fn put(cx: &mut ShardCtx<'_>, dst: &Bytes, member: &[u8]) {
-    let added = match write_set(cx, dst) {
+    let added = match cx.write_typed(dst, Value::as_set_mut) {
         Ok(Some(set)) => set.insert(member),
         _ => {
             let mut set = SetValue::new();

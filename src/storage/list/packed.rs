@@ -5,10 +5,12 @@
 //! Integers in canonical decimal form are stored as integers, as Redis stores them, so a node
 //! costs what Redis's own listpack costs. The 6-byte header and the end byte are not stored; they
 //! are counted in [`Packed::bytes`], which is what the size limits of `list-max-listpack-size`
-//! are compared with.
+//! are compared with. The bytes of each entry come from the shared encoder in `lp_entry`.
 
 use bytes::Bytes;
 
+pub use crate::storage::lp_entry::entry_size;
+use crate::storage::lp_entry::{self, backlen_size};
 use crate::storage::value::parse_canonical_i64;
 
 /// Bytes of a listpack's header (total bytes, element count) and end marker.
@@ -95,7 +97,7 @@ impl Packed {
     /// Inserts `v` as the entry starting at `off` (an entry's offset, or `end()`).
     pub fn insert_at(&mut self, off: usize, v: &[u8]) {
         let mut enc = Vec::with_capacity(v.len() + 10);
-        encode(v, &mut enc);
+        lp_entry::push(v, &mut enc);
         self.buf.splice(off..off, enc);
         self.count += 1;
     }
@@ -103,7 +105,7 @@ impl Packed {
     /// Replaces the entry at `off` by `v`.
     pub fn replace_at(&mut self, off: usize, v: &[u8]) {
         let mut enc = Vec::with_capacity(v.len() + 10);
-        encode(v, &mut enc);
+        lp_entry::push(v, &mut enc);
         let old = off + self.entry_size(off);
         self.buf.splice(off..old, enc);
     }
@@ -246,38 +248,6 @@ impl Packed {
     }
 }
 
-/// The listpack size of `v` as one entry (encoding, data, back-length).
-pub fn entry_size(v: &[u8]) -> usize {
-    let len = match parse_canonical_i64(v) {
-        Some(n) => int_len(n),
-        None => str_header_len(v.len()) + v.len(),
-    };
-    len + backlen_size(len)
-}
-
-/// Bytes of the encoding and data of an integer entry.
-fn int_len(n: i64) -> usize {
-    match n {
-        0..=127 => 1,
-        -4096..=4095 => 2,
-        -32768..=32767 => 3,
-        -8_388_608..=8_388_607 => 4,
-        -2_147_483_648..=2_147_483_647 => 5,
-        _ => 9,
-    }
-}
-
-/// Bytes of the encoding of a string of `len` bytes.
-fn str_header_len(len: usize) -> usize {
-    if len < 64 {
-        1
-    } else if len < 4096 {
-        2
-    } else {
-        5
-    }
-}
-
 /// Bytes of the encoding and data of the entry at the start of `b`.
 fn encoded_len_at(b: &[u8]) -> usize {
     match b[0] {
@@ -291,78 +261,6 @@ fn encoded_len_at(b: &[u8]) -> usize {
         0xf3 => 5,
         0xf4 => 9,
         b0 => unreachable!("not an entry encoding: {b0:#x}"),
-    }
-}
-
-/// Bytes of the back-length of an entry whose encoding and data take `len` bytes.
-fn backlen_size(len: usize) -> usize {
-    match len {
-        0..=127 => 1,
-        128..=16382 => 2,
-        16383..=2_097_150 => 3,
-        2_097_151..=268_435_454 => 4,
-        _ => 5,
-    }
-}
-
-/// Appends the entry for `v` (encoding, data, back-length) to `out`.
-fn encode(v: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    match parse_canonical_i64(v) {
-        Some(n) => encode_int(n, out),
-        None => {
-            let len = v.len();
-            if len < 64 {
-                out.push(0x80 | len as u8);
-            } else if len < 4096 {
-                out.push(0xe0 | (len >> 8) as u8);
-                out.push((len & 0xff) as u8);
-            } else {
-                out.push(0xf0);
-                out.extend_from_slice(&(len as u32).to_le_bytes());
-            }
-            out.extend_from_slice(v);
-        }
-    }
-    let len = out.len() - start;
-    encode_backlen(len, out);
-}
-
-/// Appends the encoding and data of the integer `n`, in the smallest form that holds it.
-fn encode_int(n: i64, out: &mut Vec<u8>) {
-    match n {
-        0..=127 => out.push(n as u8),
-        -4096..=4095 => {
-            let u = if n < 0 { (1 << 13) + n } else { n } as u16;
-            out.push(0xc0 | (u >> 8) as u8);
-            out.push((u & 0xff) as u8);
-        }
-        -32768..=32767 => {
-            out.push(0xf1);
-            out.extend_from_slice(&(n as i16).to_le_bytes());
-        }
-        -8_388_608..=8_388_607 => {
-            out.push(0xf2);
-            out.extend_from_slice(&(n as i32).to_le_bytes()[..3]);
-        }
-        -2_147_483_648..=2_147_483_647 => {
-            out.push(0xf3);
-            out.extend_from_slice(&(n as i32).to_le_bytes());
-        }
-        _ => {
-            out.push(0xf4);
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-    }
-}
-
-/// Appends the back-length of an entry of `len` bytes: 7 bits a byte, most significant first,
-/// every byte but the first with its high bit set, so it reads right to left.
-fn encode_backlen(len: usize, out: &mut Vec<u8>) {
-    let n = backlen_size(len);
-    for i in (0..n).rev() {
-        let seven = ((len >> (7 * i)) & 127) as u8;
-        out.push(if i == n - 1 { seven } else { seven | 128 });
     }
 }
 

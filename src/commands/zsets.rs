@@ -297,7 +297,7 @@ fn add_one(
         if req.xx {
             return Ok(Added::Skipped);
         }
-        z.insert(member, score, limits);
+        z.insert_new(member, score, limits);
         return Ok(Added::New(score));
     };
     if req.nx {
@@ -315,7 +315,7 @@ fn add_one(
     if new == cur {
         return Ok(Added::Same(new));
     }
-    z.insert(member, new, limits);
+    z.change_score(member, cur, new, limits);
     Ok(Added::Changed(new))
 }
 

@@ -227,7 +227,27 @@ impl ListValue {
 
     /// Pops one element from `end`.
     pub fn pop(&mut self, end: End, fill: Fill) -> Option<Bytes> {
-        self.pop_many(end, 1, fill).pop()
+        // The end node alone, without `pop_many`'s vector and index walks: LPOP/RPOP are the
+        // common case.
+        let node = match end {
+            End::Head => self.nodes.front_mut()?,
+            End::Tail => self.nodes.back_mut()?,
+        };
+        let (off, index) = match end {
+            End::Head => (0, 0),
+            End::Tail => (node.last()?, node.len() - 1),
+        };
+        let v = node.get(off).to_bytes();
+        node.remove_range(index, 1);
+        if node.is_empty() {
+            match end {
+                End::Head => self.nodes.pop_front(),
+                End::Tail => self.nodes.pop_back(),
+            };
+        }
+        self.len -= 1;
+        self.shrink_check(fill);
+        Some(v)
     }
 
     /// Replaces the element at `index` (negative counts from the tail). False when out of range.
@@ -515,37 +535,51 @@ impl ListValue {
 
     /// Removes the `n` elements from index `start` on, dropping nodes left empty.
     fn delete_range(&mut self, start: usize, n: usize) {
-        if n == 0 {
+        if n == 0 || start >= self.len {
             return;
         }
-        let mut skip = start;
+        // Find the first node from the nearer end and touch only the nodes in the range, so
+        // removing at either end of a long quicklist costs the nodes removed from, not a walk
+        // over all of them.
+        let (mut k, mut skip) = if start < self.len / 2 {
+            let mut k = 0;
+            let mut skip = start;
+            while skip >= self.nodes[k].len() {
+                skip -= self.nodes[k].len();
+                k += 1;
+            }
+            (k, skip)
+        } else {
+            let mut k = self.nodes.len();
+            let mut before = self.len;
+            while before > start {
+                k -= 1;
+                before -= self.nodes[k].len();
+            }
+            (k, start - before)
+        };
         let mut left = n;
-        for node in self.nodes.iter_mut() {
-            if left == 0 {
-                break;
-            }
+        // Nodes emptied by the range are next to each other: all of them lie between its first
+        // and its last node.
+        let mut emptied: Option<(usize, usize)> = None;
+        while left > 0 && k < self.nodes.len() {
+            let node = &mut self.nodes[k];
             let len = node.len();
-            if skip >= len {
-                skip -= len;
-                continue;
-            }
             let take = (len - skip).min(left);
             if take == len {
                 *node = Packed::new();
+                emptied = Some((emptied.map_or(k, |(a, _)| a), k + 1));
             } else {
                 node.remove_range(skip, take);
             }
             left -= take;
             skip = 0;
+            k += 1;
         }
         self.len -= n - left;
-        while self.nodes.front().is_some_and(Packed::is_empty) {
-            self.nodes.pop_front();
+        if let Some((a, b)) = emptied {
+            self.nodes.drain(a..b);
         }
-        while self.nodes.back().is_some_and(Packed::is_empty) {
-            self.nodes.pop_back();
-        }
-        self.nodes.retain(|n| !n.is_empty());
     }
 }
 
@@ -590,6 +624,44 @@ mod tests {
         assert_eq!(l.pop_many(End::Head, 5, DEFAULT), vec![Bytes::from("b")]);
         assert!(l.is_empty());
         assert_eq!(l.pop(End::Head, DEFAULT), None);
+    }
+
+    #[test]
+    fn pops_across_nodes_match_a_deque() {
+        let fill = Fill(3);
+        let mut l = ListValue::new();
+        let mut model = std::collections::VecDeque::new();
+        for i in 0..40 {
+            let v = format!("v{i}");
+            l.push(End::Tail, v.as_bytes(), fill);
+            model.push_back(v);
+        }
+        let mut step = 0;
+        while !model.is_empty() {
+            let (end, n) = [
+                (End::Head, 1),
+                (End::Tail, 1),
+                (End::Tail, 4),
+                (End::Head, 5),
+            ][step % 4];
+            step += 1;
+            let want: Vec<Bytes> = (0..n)
+                .map_while(|_| match end {
+                    End::Head => model.pop_front(),
+                    End::Tail => model.pop_back(),
+                })
+                .map(Bytes::from)
+                .collect();
+            let got = if n == 1 {
+                l.pop(end, fill).into_iter().collect()
+            } else {
+                l.pop_many(end, n, fill)
+            };
+            assert_eq!(got, want);
+            assert_eq!(all(&l), model.iter().cloned().collect::<Vec<_>>());
+            check_nodes(&l);
+        }
+        assert_eq!(l.node_count(), 0);
     }
 
     #[test]

@@ -173,15 +173,50 @@ impl SkipList {
 
     /// Removes `(member, score)`; returns false when it is not in the list.
     pub(super) fn remove(&mut self, member: &[u8], score: f64) -> bool {
+        self.take(member, score).is_some()
+    }
+
+    /// Moves `member` from `old` to `new`. Requires: `(member, old)` is in the list. Like
+    /// Redis's `zslUpdateScore`, a score that keeps the element between its neighbours is
+    /// written in place; otherwise the element is unlinked and relinked with the member it
+    /// already holds, so an update allocates nothing.
+    pub(super) fn update_score(&mut self, member: &[u8], old: f64, new: f64) {
+        let (update, _) = self.predecessors(old, member);
+        let x = self.nodes[update[0] as usize].links[0].next;
+        debug_assert!(x != NIL && self.nodes[x as usize].member == member);
+        let n = &self.nodes[x as usize];
+        let after_prev = n.prev == NIL || {
+            let p = &self.nodes[n.prev as usize];
+            before(p.score, &p.member, new, member)
+        };
+        let before_next = n.links[0].next == NIL || {
+            let q = &self.nodes[n.links[0].next as usize];
+            before(new, member, q.score, &q.member)
+        };
+        if after_prev && before_next {
+            self.nodes[x as usize].score = new;
+            return;
+        }
+        let held = self.unlink(x, &update);
+        self.insert(held, new);
+    }
+
+    /// Removes `(member, score)` and hands back the member it held, if it was in the list.
+    fn take(&mut self, member: &[u8], score: f64) -> Option<Bytes> {
         let (update, _) = self.predecessors(score, member);
         let x = self.nodes[update[0] as usize].links[0].next;
         if x == NIL {
-            return false;
+            return None;
         }
         let n = &self.nodes[x as usize];
         if n.score != score || n.member != member {
-            return false;
+            return None;
         }
+        Some(self.unlink(x, &update))
+    }
+
+    /// Unlinks node `x`, whose predecessors at each level are `update`; returns its member.
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Bytes {
         for (i, &up) in update.iter().enumerate().take(self.level) {
             let gone = if i < self.nodes[x as usize].links.len() {
                 Some(self.nodes[x as usize].links[i])
@@ -209,7 +244,7 @@ impl SkipList {
             self.level -= 1;
         }
         let dead = &mut self.nodes[x as usize];
-        dead.member = Bytes::new();
+        let member = std::mem::take(&mut dead.member);
         dead.links = SmallVec::new();
         self.free.push(x);
         self.len -= 1;
@@ -219,7 +254,7 @@ impl SkipList {
                 ..SkipList::new()
             };
         }
-        true
+        member
     }
 
     /// How many elements, from the first, satisfy `pred`. Requires: `pred` holds for a prefix

@@ -120,7 +120,7 @@ fn any_exists<'k>(cx: &mut ShardCtx<'_>, mut keys: impl Iterator<Item = &'k Byte
 /// Stores each key/value pair of `pairs`, without TTL. Counts one change per pair.
 fn store_pairs(cx: &mut ShardCtx<'_>, pairs: &[Bytes]) {
     for pair in pairs.chunks_exact(2) {
-        let entry = Entry::new(Value::Str(StrValue::from_shared(&pair[1])));
+        let entry = Entry::new(Value::Str(StrValue::stored(&pair[1])));
         cx.db().insert(&pair[0], entry);
     }
     cx.dirty((pairs.len() / 2) as u64);

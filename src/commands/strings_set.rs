@@ -260,7 +260,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
     } else {
         let entry = Entry {
             deadline,
-            ..Entry::new(Value::Str(StrValue::from_shared(&req.value)))
+            ..Entry::new(Value::Str(StrValue::stored(&req.value)))
         };
         cx.db().insert(&req.key, entry);
     }

@@ -74,11 +74,13 @@ impl Reply {
         }
     }
 
-    /// A stored string's bytes as a bulk string, with neither an allocation nor a copy of
-    /// more than a few bytes: short values travel in place, long ones by reference count.
+    /// A stored string's bytes as a bulk string: short values travel in place, values of
+    /// [`DETACH_BELOW`](crate::storage::str_value::DETACH_BELOW) bytes and more by reference
+    /// count, the rest (which the keyspace owns outright) as a copy.
     pub fn bulk_str(s: &StrValue) -> Reply {
         match s {
             StrValue::Inline(b) => Reply::InlineBulk(*b),
+            StrValue::Owned(b) => Reply::bulk_copy(b),
             StrValue::Shared(b) => Reply::Bulk(Bytes::clone(b)),
         }
     }

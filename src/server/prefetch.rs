@@ -12,10 +12,16 @@
 //! one); a wrong guess (an argument that is no key, a key a SELECT later moves to another db)
 //! costs one lookup and changes nothing. Must not: change the keyspace, count hits or misses, or
 //! expire anything, so `Db::peek` is the only lookup used.
+//!
+//! A string value held outside the slot has its first byte read too: the slot points straight
+//! at an owned value's bytes, so that miss overlaps with the others, and the hardware prefetcher
+//! follows the rest of a long value from there.
 
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::owner_of;
 use crate::protocol::parser::RequestParser;
+use crate::storage::str_value::StrValue;
+use crate::storage::value::Value;
 
 /// Looks up, without side effects, the key of every command `parser` has read ahead, in db `db`
 /// of this shard. Keys owned by other shards are skipped.
@@ -29,8 +35,18 @@ pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
         let db = &ks.dbs[db];
         parser.for_each_read_ahead_key(|key| {
             if owner_of(key) == me {
-                std::hint::black_box(db.peek(key, now));
+                if let Some(e) = db.peek(key, now) {
+                    touch_value(&e.value);
+                }
             }
         });
     });
+}
+
+/// Reads the first byte of a string value that lives outside its slot.
+#[inline]
+fn touch_value(v: &Value) {
+    if let Value::Str(StrValue::Owned(b)) = v {
+        std::hint::black_box(b.first().copied());
+    }
 }

@@ -265,7 +265,7 @@ impl Db {
                 key,
                 Entry {
                     deadline,
-                    ..Entry::new(Value::Str(StrValue::from_shared(value)))
+                    ..Entry::new(Value::Str(StrValue::stored(value)))
                 },
             );
         }

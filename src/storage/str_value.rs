@@ -1,9 +1,12 @@
 //! The bytes of a string value.
 //!
 //! Owns: `StrValue`. Up to [`INLINE_MAX`](super::inline::INLINE_MAX) bytes live inside it (a counter, a flag, a short
-//! word: most values), so they cost no allocation of their own. Longer ones are a shared
-//! `Bytes` behind a box, so that GET of a large value hands out a reference count instead of a
-//! copy. Either way it is 24 bytes, and its tag leaves room for `Value`'s other variants: a
+//! word: most values), so they cost no allocation of their own. A stored value shorter than
+//! [`DETACH_BELOW`] is a copy anyway, so it is an owned boxed slice: the slot points straight at
+//! the bytes, and a GET or an overwrite of a value in a keyspace larger than the cache misses
+//! once on the way to them instead of twice (the box, then the buffer). Longer values are a
+//! shared `Bytes` behind a box, so that GET of a large value hands out a reference count instead
+//! of a copy. Each form is 24 bytes, and the tag leaves room for `Value`'s other variants: a
 //! `Value` is 24 bytes too.
 
 use std::fmt;
@@ -22,6 +25,8 @@ pub const DETACH_BELOW: usize = 16 * 1024;
 pub enum StrValue {
     /// Up to [`INLINE_MAX`](super::inline::INLINE_MAX) bytes.
     Inline(InlineBytes),
+    /// Longer contents of their own, shorter than [`DETACH_BELOW`].
+    Owned(Box<[u8]>),
     /// Longer contents, shared with the replies that carry them.
     Shared(Box<Bytes>),
 }
@@ -33,6 +38,7 @@ impl StrValue {
     pub fn from_slice(b: &[u8]) -> StrValue {
         match InlineBytes::new(b) {
             Some(inline) => StrValue::Inline(inline),
+            None if b.len() < DETACH_BELOW => StrValue::Owned(Box::from(b)),
             None => StrValue::Shared(Box::new(Bytes::copy_from_slice(b))),
         }
     }
@@ -56,17 +62,20 @@ impl StrValue {
     pub fn detach(&mut self) {
         if let StrValue::Shared(b) = self {
             if b.len() < DETACH_BELOW {
-                **b = Bytes::copy_from_slice(b);
+                *self = StrValue::Owned(Box::from(&b[..]));
             }
         }
     }
 
-    /// `b` as a stored value: [`StrValue::from_shared`], then [`StrValue::detach`].
+    /// `b` as a stored value: what [`StrValue::from_shared`], then [`StrValue::detach`] give,
+    /// without the shared form in between.
     #[inline]
     pub fn stored(b: &Bytes) -> StrValue {
-        let mut v = StrValue::from_shared(b);
-        v.detach();
-        v
+        if b.len() < DETACH_BELOW {
+            StrValue::from_slice(b)
+        } else {
+            StrValue::Shared(Box::new(b.clone()))
+        }
     }
 
     /// Writes `b`'s bytes over these, in place, when they are the same length and (when long)
@@ -80,6 +89,13 @@ impl StrValue {
                 }
                 None => false,
             },
+            StrValue::Owned(old) => {
+                if old.len() != b.len() {
+                    return false;
+                }
+                old.copy_from_slice(b);
+                true
+            }
             StrValue::Shared(old) => {
                 if old.len() != b.len() {
                     return false;
@@ -104,23 +120,27 @@ impl StrValue {
     pub fn as_slice(&self) -> &[u8] {
         match self {
             StrValue::Inline(b) => b.as_slice(),
+            StrValue::Owned(b) => b,
             StrValue::Shared(b) => b,
         }
     }
 
-    /// The bytes as a `Bytes`: a copy of short contents, a new reference to long ones.
+    /// The bytes as a `Bytes`: a copy of contents under [`DETACH_BELOW`], a new reference to
+    /// longer ones.
     pub fn to_bytes(&self) -> Bytes {
         match self {
             StrValue::Inline(b) => Bytes::copy_from_slice(b.as_slice()),
+            StrValue::Owned(b) => Bytes::copy_from_slice(b),
             StrValue::Shared(b) => Bytes::clone(b),
         }
     }
 
-    /// The bytes in `range` as a `Bytes`: a copy of short contents, a new reference into long
-    /// ones. Panics when `range` is out of bounds, as slicing does.
+    /// The bytes in `range` as a `Bytes`: a copy out of contents under [`DETACH_BELOW`], a new
+    /// reference into longer ones. Panics when `range` is out of bounds, as slicing does.
     pub fn slice(&self, range: std::ops::Range<usize>) -> Bytes {
         match self {
             StrValue::Inline(b) => Bytes::copy_from_slice(&b[range]),
+            StrValue::Owned(b) => Bytes::copy_from_slice(&b[range]),
             StrValue::Shared(b) => b.slice(range),
         }
     }
@@ -129,6 +149,7 @@ impl StrValue {
     pub fn into_bytes(self) -> Bytes {
         match self {
             StrValue::Inline(b) => Bytes::copy_from_slice(b.as_slice()),
+            StrValue::Owned(b) => Bytes::from(b),
             StrValue::Shared(b) => *b,
         }
     }
@@ -144,6 +165,9 @@ impl StrValue {
     pub fn take_mut(&mut self) -> BytesMut {
         match std::mem::take(self) {
             StrValue::Inline(b) => BytesMut::from(b.as_slice()),
+            StrValue::Owned(b) => Bytes::from(b)
+                .try_into_mut()
+                .unwrap_or_else(|shared| BytesMut::from(&shared[..])),
             StrValue::Shared(b) => b
                 .try_into_mut()
                 .unwrap_or_else(|shared| BytesMut::from(&shared[..])),
@@ -240,6 +264,35 @@ mod tests {
         );
         assert_eq!(StrValue::from_slice(&big), long);
         assert_eq!(StrValue::from(vec![b'x'; INLINE_MAX]).len(), INLINE_MAX);
+    }
+
+    #[test]
+    fn stored_values_below_the_detach_size_are_owned() {
+        let big = Bytes::from(vec![b'v'; 1024]);
+        let mut stored = StrValue::stored(&big);
+        assert!(matches!(stored, StrValue::Owned(_)));
+        assert_eq!(stored, StrValue::from(big.clone()));
+        let mut detached = StrValue::from(big.clone());
+        detached.detach();
+        assert!(matches!(detached, StrValue::Owned(_)));
+        assert_eq!(detached.to_bytes(), big);
+        assert_eq!(stored.slice(1..4), Bytes::from_static(b"vvv"));
+        let before = stored.as_ptr();
+        assert!(stored.overwrite_same_len(&[b'w'; 1024]));
+        assert_eq!(stored.as_ptr(), before, "written over in place");
+        assert_eq!(&stored[..], &[b'w'; 1024][..]);
+        assert!(!stored.overwrite_same_len(&[b'w'; 1023]));
+        let mut buf = stored.take_mut();
+        assert_eq!(buf.as_ptr(), before, "edited in place");
+        buf.extend_from_slice(b"!");
+        assert_eq!(StrValue::from(buf.freeze()).len(), 1025);
+        let huge = Bytes::from(vec![b'h'; DETACH_BELOW]);
+        let kept = StrValue::stored(&huge);
+        assert_eq!(
+            kept.to_bytes().as_ptr(),
+            huge.as_ptr(),
+            "shared, not copied"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::backlog::Backlog;
+use super::backlog::{self, Backlog};
 use super::framing::StreamCommand;
 use super::gate;
 use super::inbox::{inbox, Answer, Control, Event, NextEvents};
@@ -172,7 +172,7 @@ impl Applier {
                 }
                 // A new history: this server's replicas must sync again.
                 serve::disconnect_all();
-                let size = backlog_size();
+                let size = backlog::configured_size();
                 let db = {
                     let mut s = state();
                     s.adopt(replid, offset);
@@ -187,7 +187,7 @@ impl Applier {
                 self.new_master_client(db);
             }
             Event::Resumed { new_replid } => {
-                let size = backlog_size();
+                let size = backlog::configured_size();
                 let mut id_changed = false;
                 let db = {
                     let mut s = state();
@@ -509,7 +509,7 @@ impl Applier {
                         s.client = MasterClient::Cached;
                         if s.backlog.is_none() {
                             let off = s.offset;
-                            s.backlog = Some(Backlog::new(backlog_size(), off));
+                            s.backlog = Some(Backlog::new(backlog::configured_size(), off));
                         }
                     } else if s.client == MasterClient::Live {
                         s.client = MasterClient::Cached;
@@ -637,14 +637,6 @@ async fn set_replica_mode(on: bool) {
         }
     })
     .await;
-}
-
-fn backlog_size() -> usize {
-    shared()
-        .config
-        .read()
-        .map(|c| c.repl_backlog_size() as usize)
-        .unwrap_or(1 << 20)
 }
 
 /// Polls a command's future with expired keys visible, as the master's commands see them; the

@@ -9,6 +9,16 @@
 /// The smallest window Redis accepts (`repl-backlog-size` is raised to it).
 pub const MIN_SIZE: usize = 16 * 1024;
 
+/// The window size the configuration asks for (`repl-backlog-size`; Redis's default, 1 MiB,
+/// when the configuration cannot be read).
+pub fn configured_size() -> usize {
+    crate::server::shared::shared()
+        .config
+        .read()
+        .map(|c| c.repl_backlog_size() as usize)
+        .unwrap_or(1 << 20)
+}
+
 /// A window over the last `size` bytes of the replication stream.
 ///
 /// A ring: the buffer grows up to `size` bytes as the stream does, then each append overwrites

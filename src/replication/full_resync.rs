@@ -23,7 +23,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::backlog::Backlog;
+use super::backlog::{self, Backlog};
 use super::dataset_rdb::dataset_rdb;
 use super::outputs::hard_limit;
 use super::propagate;
@@ -35,7 +35,6 @@ use crate::persistence::{
 use crate::server::connection;
 use crate::server::runtime::{deliver, deliver_later};
 use crate::server::shards::MultiShard;
-use crate::server::shared::shared;
 
 /// Bytes read from the snapshot child's pipe at a time.
 const PIPE_CHUNK: usize = 256 * 1024;
@@ -79,7 +78,7 @@ fn sync_point(req: &SyncRequest, relayed_db: usize) -> SyncPoint {
                 s.replid2 = NO_REPLID.to_string();
                 s.second_offset = -1;
                 let off = s.offset;
-                s.backlog = Some(Backlog::new(backlog_size(), off));
+                s.backlog = Some(Backlog::new(backlog::configured_size(), off));
                 tracing::info!(
                     "Replication backlog created, my new replication IDs are '{}' and '{}'",
                     s.replid,
@@ -267,12 +266,4 @@ fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     }
     // SAFETY: both descriptors are fresh and owned by nothing else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-fn backlog_size() -> usize {
-    shared()
-        .config
-        .read()
-        .map(|c| c.repl_backlog_size() as usize)
-        .unwrap_or(1 << 20)
 }

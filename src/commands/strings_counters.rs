@@ -99,13 +99,13 @@ pub(super) fn incrbyfloat(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
     let text = Bytes::from(sum.to_human());
     match cx.lookup_write(key) {
         Some(e) => {
-            e.value = Value::Str(StrValue::from_shared(&text));
+            e.value = Value::Str(StrValue::stored(&text));
             e.str_form = StrForm::Text;
         }
         None => {
             let entry = Entry {
                 str_form: StrForm::Text,
-                ..Entry::new(Value::Str(StrValue::from_shared(&text)))
+                ..Entry::new(Value::Str(StrValue::stored(&text)))
             };
             cx.db().insert(key.clone(), entry);
         }

@@ -15,10 +15,7 @@ use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::shards::{owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
-use crate::storage::db::Entry;
 use crate::storage::keyspace::Keyspace;
-use crate::storage::str_value::StrValue;
-use crate::storage::value::Value;
 
 /// MGET key [key ...]
 ///
@@ -120,8 +117,7 @@ fn any_exists<'k>(cx: &mut ShardCtx<'_>, mut keys: impl Iterator<Item = &'k Byte
 /// Stores each key/value pair of `pairs`, without TTL. Counts one change per pair.
 fn store_pairs(cx: &mut ShardCtx<'_>, pairs: &[Bytes]) {
     for pair in pairs.chunks_exact(2) {
-        let entry = Entry::new(Value::Str(StrValue::stored(&pair[1])));
-        cx.db().insert(&pair[0], entry);
+        cx.db().insert_str(&pair[0], &pair[1], None);
     }
     cx.dirty((pairs.len() / 2) as u64);
 }

@@ -37,7 +37,7 @@ pub(super) fn append(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
         }
         None => {
             cx.db()
-                .insert(key, Entry::new(Value::Str(StrValue::from_shared(tail))));
+                .insert(key, Entry::new(Value::Str(StrValue::stored(tail))));
             tail.len()
         }
     };

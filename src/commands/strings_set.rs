@@ -13,9 +13,6 @@ use super::table::CmdResult;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::clock::{Deadline, UnixMillis};
-use crate::storage::db::Entry;
-use crate::storage::str_value::StrValue;
-use crate::storage::value::Value;
 
 /// Which expiry option the user gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,11 +255,7 @@ fn set_generic(cx: &mut ShardCtx<'_>, req: SetArgs) -> CmdResult {
     if existing.is_some() {
         cx.db().set_str(&req.key, &req.value, deadline);
     } else {
-        let entry = Entry {
-            deadline,
-            ..Entry::new(Value::Str(StrValue::stored(&req.value)))
-        };
-        cx.db().insert(&req.key, entry);
+        cx.db().insert_str(&req.key, &req.value, deadline);
     }
     cx.dirty(1);
     if let Some(ms) = expire_at {

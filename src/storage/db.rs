@@ -261,14 +261,18 @@ impl Db {
             true
         });
         if in_place != Some(true) {
-            self.insert(
-                key,
-                Entry {
-                    deadline,
-                    ..Entry::new(Value::Str(StrValue::stored(value)))
-                },
-            );
+            self.insert_str(key, value, deadline);
         }
+    }
+
+    /// Stores the string `value` under `key` with `deadline` as a fresh entry, replacing
+    /// whatever was there: [`Db::set_str`] for a key known to be absent, without its lookup.
+    pub fn insert_str(&mut self, key: &[u8], value: &Bytes, deadline: Option<Deadline>) {
+        let entry = Entry {
+            deadline,
+            ..Entry::new(Value::Str(StrValue::stored(value)))
+        };
+        self.insert(key, entry);
     }
 
     /// Removes `key`, returning its entry (expired or not).

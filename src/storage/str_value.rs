@@ -43,16 +43,6 @@ impl StrValue {
         }
     }
 
-    /// `b`'s bytes: short ones copied in place, long ones shared with `b` (a reference count).
-    /// A value about to be stored goes through [`StrValue::detach`] too.
-    #[inline]
-    pub fn from_shared(b: &Bytes) -> StrValue {
-        match InlineBytes::new(b) {
-            Some(inline) => StrValue::Inline(inline),
-            None => StrValue::Shared(Box::new(b.clone())),
-        }
-    }
-
     /// Gives a shared value shorter than [`DETACH_BELOW`] an allocation of its own.
     ///
     /// A client's argument is a slice of the buffer its command was read into, and a stored
@@ -67,8 +57,8 @@ impl StrValue {
         }
     }
 
-    /// `b` as a stored value: what [`StrValue::from_shared`], then [`StrValue::detach`] give,
-    /// without the shared form in between.
+    /// `b` as a stored value: copied (in place when short) below [`DETACH_BELOW`], shared
+    /// (a reference count) from there on; what [`StrValue::detach`] would make of it.
     #[inline]
     pub fn stored(b: &Bytes) -> StrValue {
         if b.len() < DETACH_BELOW {

@@ -1,6 +1,7 @@
 //! The shard keyspace: databases, values and their encodings, expiry.
 
 pub mod clock;
+pub mod cold_copy;
 pub mod db;
 pub mod hash;
 pub mod inline;

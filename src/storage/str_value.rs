@@ -13,6 +13,7 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
+use super::cold_copy::copy_to_cold;
 use super::inline::InlineBytes;
 #[cfg(test)]
 use super::inline::INLINE_MAX;
@@ -83,7 +84,7 @@ impl StrValue {
                 if old.len() != b.len() {
                     return false;
                 }
-                old.copy_from_slice(b);
+                copy_to_cold(old, b);
                 true
             }
             StrValue::Shared(old) => {
@@ -92,7 +93,7 @@ impl StrValue {
                 }
                 match std::mem::take(&mut **old).try_into_mut() {
                     Ok(mut buf) => {
-                        buf.copy_from_slice(b);
+                        copy_to_cold(&mut buf, b);
                         **old = buf.freeze();
                         true
                     }

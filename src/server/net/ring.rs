@@ -140,6 +140,9 @@ impl NetRing {
     /// has it post the completions; never waits. Makes no system call when there is nothing to
     /// hand over and nothing pending.
     pub fn submit(&mut self) {
+        if self.ring.submission().is_empty() && !self.has_work_pending_in_kernel() {
+            return;
+        }
         if let Err(e) = self.ring.submit() {
             if e.raw_os_error() != Some(libc::EBUSY) && e.raw_os_error() != Some(libc::EINTR) {
                 tracing::error!(error = %e, "io_uring submit failed");
@@ -150,8 +153,14 @@ impl NetRing {
     /// True when completions are ready, or when the kernel holds task work that would produce
     /// some on the next enter.
     pub fn has_work(&mut self) -> bool {
-        let sq_flags_taskrun = self.ring.submission().taskrun();
-        sq_flags_taskrun || !self.ring.completion().is_empty()
+        self.has_work_pending_in_kernel() || !self.ring.completion().is_empty()
+    }
+
+    /// True when the kernel holds deferred completion work (or completions that overflowed
+    /// the queue) that only an enter asking for events will post.
+    fn has_work_pending_in_kernel(&mut self) -> bool {
+        let sq = self.ring.submission();
+        sq.taskrun() || sq.cq_overflow()
     }
 
     /// Submits and sleeps until at least one completion arrives or `timeout` passes.

@@ -4,24 +4,32 @@
 //! elements it jumps over, so the rank of an element, the element at a rank and the boundary
 //! of a score or lex range are all found in O(log n) by one walk down the levels.
 //!
-//! Nodes live in one arena (`Vec<Node>`) and link to each other by index, which keeps the code
-//! free of `unsafe` and of reference counting. A removed node's slot goes on a free list and is
-//! reused by the next insert. Node 0 is the head: it holds no element and has every level.
+//! Layout: a node is a run of 8-byte words in one arena, as Redis lays a node out in one
+//! allocation: its score, then its back link and member slot, then one word per level (next
+//! node and span). A walk reads the next node's score and, when it moves there, that node's
+//! link in the same run, so each step costs one cache miss. (Nodes whose links lived in a
+//! separate allocation cost two misses per step on the upper levels, which made a walk over
+//! 100k elements ~1.5x slower than Redis's.) Members sit in their own vector, read only when
+//! two scores tie. Nodes link by word index, which keeps the code free of `unsafe`; a removed
+//! node's run goes on a free list for its level count and is reused by the next insert of
+//! that height. The head is the run at 0: it holds no element and has every level.
 //!
 //! Must not: know about members' scores outside the order (the member → score map is
 //! `ZSetValue`'s), or look anything up by member alone.
 
 use bytes::Bytes;
-use smallvec::SmallVec;
 
 /// The most levels a node can have. With a promotion chance of 1/4 this covers 2^64 elements.
 const MAX_LEVEL: usize = 32;
 
-/// A link that points nowhere.
+/// A link or slot that points nowhere.
 const NIL: u32 = u32::MAX;
 
 /// The head node's index.
 const HEAD: u32 = 0;
+
+/// Words before a node's links: its score, then its back link and member slot.
+const HEADER_WORDS: usize = 2;
 
 /// One level of a node: the next node at that level and how many elements the link passes
 /// (the next node included). A link to `NIL` counts the elements left after its node.
@@ -31,14 +39,17 @@ struct Link {
     span: u32,
 }
 
-/// One element (or the head).
-#[derive(Debug, Clone)]
-struct Node {
-    member: Bytes,
-    score: f64,
-    /// The previous node at level 0; `NIL` for the first element (and the head).
-    prev: u32,
-    links: SmallVec<[Link; 2]>,
+impl Link {
+    fn pack(self) -> u64 {
+        self.next as u64 | (self.span as u64) << 32
+    }
+
+    fn unpack(w: u64) -> Link {
+        Link {
+            next: w as u32,
+            span: (w >> 32) as u32,
+        }
+    }
 }
 
 /// True when `(score, member)` sorts before `(s, m)`: by score, then by member bytes.
@@ -49,8 +60,13 @@ fn before(score: f64, member: &[u8], s: f64, m: &[u8]) -> bool {
 /// A skip list of `(member, score)` in `(score, member)` order.
 #[derive(Debug, Clone)]
 pub(super) struct SkipList {
-    nodes: Vec<Node>,
-    free: Vec<u32>,
+    /// Every node's words (see the module comment).
+    words: Vec<u64>,
+    /// Members, by slot.
+    members: Vec<Bytes>,
+    free_members: Vec<u32>,
+    /// Runs of removed nodes, by their number of levels.
+    free_runs: Vec<Vec<u32>>,
     /// Levels in use (at least 1).
     level: usize,
     len: usize,
@@ -63,15 +79,16 @@ pub(super) struct SkipList {
 impl SkipList {
     /// An empty list.
     pub(super) fn new() -> SkipList {
-        let head = Node {
-            member: Bytes::new(),
-            score: 0.0,
-            prev: NIL,
-            links: SmallVec::from_elem(Link { next: NIL, span: 0 }, MAX_LEVEL),
-        };
+        let mut words = vec![0u64; HEADER_WORDS + MAX_LEVEL];
+        words[1] = NIL as u64 | (NIL as u64) << 32;
+        for w in &mut words[HEADER_WORDS..] {
+            *w = Link { next: NIL, span: 0 }.pack();
+        }
         SkipList {
-            nodes: vec![head],
-            free: Vec::new(),
+            words,
+            members: Vec::new(),
+            free_members: Vec::new(),
+            free_runs: vec![Vec::new(); MAX_LEVEL + 1],
             level: 1,
             len: 0,
             tail: NIL,
@@ -82,6 +99,45 @@ impl SkipList {
     /// Number of elements.
     pub(super) fn len(&self) -> usize {
         self.len
+    }
+
+    fn score(&self, x: u32) -> f64 {
+        f64::from_bits(self.words[x as usize])
+    }
+
+    fn set_score(&mut self, x: u32, score: f64) {
+        self.words[x as usize] = score.to_bits();
+    }
+
+    fn prev(&self, x: u32) -> u32 {
+        self.words[x as usize + 1] as u32
+    }
+
+    fn set_prev(&mut self, x: u32, prev: u32) {
+        let w = &mut self.words[x as usize + 1];
+        *w = (*w & !0xFFFF_FFFF) | prev as u64;
+    }
+
+    fn member_slot(&self, x: u32) -> u32 {
+        (self.words[x as usize + 1] >> 32) as u32
+    }
+
+    fn member(&self, x: u32) -> &Bytes {
+        &self.members[self.member_slot(x) as usize]
+    }
+
+    fn link(&self, x: u32, i: usize) -> Link {
+        Link::unpack(self.words[x as usize + HEADER_WORDS + i])
+    }
+
+    fn set_link(&mut self, x: u32, i: usize, l: Link) {
+        self.words[x as usize + HEADER_WORDS + i] = l.pack();
+    }
+
+    /// True when node `x` sorts before `(score, member)`.
+    fn node_before(&self, x: u32, score: f64, member: &[u8]) -> bool {
+        let s = self.score(x);
+        s < score || (s == score && self.member(x).as_ref() < member)
     }
 
     /// A level between 1 and `MAX_LEVEL`, each level above 1 with a chance of 1/4.
@@ -105,12 +161,8 @@ impl SkipList {
         for i in (0..self.level).rev() {
             rank[i] = if i + 1 == self.level { 0 } else { rank[i + 1] };
             loop {
-                let l = self.nodes[x as usize].links[i];
-                if l.next == NIL {
-                    break;
-                }
-                let n = &self.nodes[l.next as usize];
-                if !before(n.score, &n.member, score, member) {
+                let l = self.link(x, i);
+                if l.next == NIL || !self.node_before(l.next, score, member) {
                     break;
                 }
                 rank[i] += l.span;
@@ -121,140 +173,166 @@ impl SkipList {
         (update, rank)
     }
 
+    /// A node run of `level` links holding `member` and `score`, unlinked.
+    fn new_node(&mut self, member: Bytes, score: f64, level: usize) -> u32 {
+        let slot = match self.free_members.pop() {
+            Some(s) => {
+                self.members[s as usize] = member;
+                s
+            }
+            None => {
+                self.members.push(member);
+                (self.members.len() - 1) as u32
+            }
+        };
+        let x = match self.free_runs[level].pop() {
+            Some(x) => x,
+            None => {
+                let x = self.words.len();
+                assert!(
+                    x + HEADER_WORDS + level < NIL as usize,
+                    "skip list arena full"
+                );
+                self.words.resize(x + HEADER_WORDS + level, 0);
+                x as u32
+            }
+        };
+        self.words[x as usize + 1] = NIL as u64 | (slot as u64) << 32;
+        self.set_score(x, score);
+        x
+    }
+
     /// Inserts `(member, score)`. Requires: `member` is not in the list.
     pub(super) fn insert(&mut self, member: Bytes, score: f64) {
-        let (mut update, mut rank) = self.predecessors(score, &member);
+        let (update, rank) = self.predecessors(score, &member);
         let level = self.random_level();
+        let id = self.new_node(member, score, level);
+        self.link_node(id, level, update, rank);
+    }
+
+    /// Links the unlinked node `id` of `level` links after its predecessors `update`, whose
+    /// ranks are `rank` (as `predecessors` found them).
+    fn link_node(
+        &mut self,
+        id: u32,
+        level: usize,
+        mut update: [u32; MAX_LEVEL],
+        mut rank: [u32; MAX_LEVEL],
+    ) {
         if level > self.level {
             for i in self.level..level {
                 rank[i] = 0;
                 update[i] = HEAD;
-                self.nodes[HEAD as usize].links[i].span = self.len as u32;
+                let span = self.len as u32;
+                self.set_link(HEAD, i, Link { next: NIL, span });
             }
             self.level = level;
         }
-        let node = Node {
-            member,
-            score,
-            prev: if update[0] == HEAD { NIL } else { update[0] },
-            links: SmallVec::from_elem(Link { next: NIL, span: 0 }, level),
-        };
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.nodes[id as usize] = node;
-                id
-            }
-            None => {
-                self.nodes.push(node);
-                (self.nodes.len() - 1) as u32
-            }
-        };
         for i in 0..level {
-            let up = self.nodes[update[i] as usize].links[i];
+            let up = self.link(update[i], i);
             let passed = rank[0] - rank[i];
-            self.nodes[id as usize].links[i] = Link {
-                next: up.next,
-                span: up.span - passed,
-            };
-            self.nodes[update[i] as usize].links[i] = Link {
-                next: id,
-                span: passed + 1,
-            };
+            self.set_link(
+                id,
+                i,
+                Link {
+                    next: up.next,
+                    span: up.span - passed,
+                },
+            );
+            self.set_link(
+                update[i],
+                i,
+                Link {
+                    next: id,
+                    span: passed + 1,
+                },
+            );
         }
         for (i, &up) in update.iter().enumerate().take(self.level).skip(level) {
-            self.nodes[up as usize].links[i].span += 1;
+            let mut l = self.link(up, i);
+            l.span += 1;
+            self.set_link(up, i, l);
         }
-        match self.nodes[id as usize].links[0].next {
+        self.set_prev(id, if update[0] == HEAD { NIL } else { update[0] });
+        match self.link(id, 0).next {
             NIL => self.tail = id,
-            next => self.nodes[next as usize].prev = id,
+            next => self.set_prev(next, id),
         }
         self.len += 1;
     }
 
     /// Removes `(member, score)`; returns false when it is not in the list.
     pub(super) fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        self.take(member, score).is_some()
-    }
-
-    /// Moves `member` from `old` to `new`. Requires: `(member, old)` is in the list. Like
-    /// Redis's `zslUpdateScore`, a score that keeps the element between its neighbours is
-    /// written in place; otherwise the element is unlinked and relinked with the member it
-    /// already holds, so an update allocates nothing.
-    pub(super) fn update_score(&mut self, member: &[u8], old: f64, new: f64) {
-        let (update, _) = self.predecessors(old, member);
-        let x = self.nodes[update[0] as usize].links[0].next;
-        debug_assert!(x != NIL && self.nodes[x as usize].member == member);
-        let n = &self.nodes[x as usize];
-        let after_prev = n.prev == NIL || {
-            let p = &self.nodes[n.prev as usize];
-            before(p.score, &p.member, new, member)
-        };
-        let before_next = n.links[0].next == NIL || {
-            let q = &self.nodes[n.links[0].next as usize];
-            before(new, member, q.score, &q.member)
-        };
-        if after_prev && before_next {
-            self.nodes[x as usize].score = new;
-            return;
-        }
-        let held = self.unlink(x, &update);
-        self.insert(held, new);
-    }
-
-    /// Removes `(member, score)` and hands back the member it held, if it was in the list.
-    fn take(&mut self, member: &[u8], score: f64) -> Option<Bytes> {
         let (update, _) = self.predecessors(score, member);
-        let x = self.nodes[update[0] as usize].links[0].next;
-        if x == NIL {
-            return None;
+        let x = self.link(update[0], 0).next;
+        if x == NIL || self.score(x) != score || self.member(x).as_ref() != member {
+            return false;
         }
-        let n = &self.nodes[x as usize];
-        if n.score != score || n.member != member {
-            return None;
-        }
-        Some(self.unlink(x, &update))
-    }
-
-    /// Unlinks node `x`, whose predecessors at each level are `update`; returns its member.
-    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> Bytes {
-        for (i, &up) in update.iter().enumerate().take(self.level) {
-            let gone = if i < self.nodes[x as usize].links.len() {
-                Some(self.nodes[x as usize].links[i])
-            } else {
-                None
-            };
-            let link = &mut self.nodes[up as usize].links[i];
-            match gone {
-                Some(g) if link.next == x => {
-                    link.span = link.span + g.span - 1;
-                    link.next = g.next;
-                }
-                _ => link.span -= 1,
-            }
-        }
-        let (prev, next) = (
-            self.nodes[x as usize].prev,
-            self.nodes[x as usize].links[0].next,
-        );
-        match next {
-            NIL => self.tail = prev,
-            next => self.nodes[next as usize].prev = prev,
-        }
-        while self.level > 1 && self.nodes[HEAD as usize].links[self.level - 1].next == NIL {
-            self.level -= 1;
-        }
-        let dead = &mut self.nodes[x as usize];
-        let member = std::mem::take(&mut dead.member);
-        dead.links = SmallVec::new();
-        self.free.push(x);
-        self.len -= 1;
+        let level = self.unlink(x, &update);
+        let slot = self.member_slot(x);
+        self.members[slot as usize] = Bytes::new();
+        self.free_members.push(slot);
+        self.free_runs[level].push(x);
         if self.len == 0 {
             *self = SkipList {
                 seed: self.seed,
                 ..SkipList::new()
             };
         }
-        member
+        true
+    }
+
+    /// Moves `member` from `old` to `new`. Requires: `(member, old)` is in the list. Like
+    /// Redis's `zslUpdateScore`, a score that keeps the element between its neighbours is
+    /// written in place; otherwise the node is unlinked and relinked where `new` belongs,
+    /// keeping its member and its run, so an update allocates nothing.
+    pub(super) fn update_score(&mut self, member: &[u8], old: f64, new: f64) {
+        let (update, _) = self.predecessors(old, member);
+        let x = self.link(update[0], 0).next;
+        debug_assert!(x != NIL && self.member(x).as_ref() == member);
+        let prev = self.prev(x);
+        let after_prev = prev == NIL || self.node_before(prev, new, member);
+        let next = self.link(x, 0).next;
+        let before_next = next == NIL || {
+            let (s, m) = (self.score(next), self.member(next));
+            before(new, member, s, m)
+        };
+        self.set_score(x, new);
+        if after_prev && before_next {
+            return;
+        }
+        let level = self.unlink(x, &update);
+        // The walk compares against `x`'s own member and the new score; `x` is out of the list.
+        let (update, rank) = self.predecessors(new, member);
+        self.link_node(x, level, update, rank);
+    }
+
+    /// Unlinks node `x`, whose predecessors at each level are `update`; returns its number of
+    /// levels. The node's run and member stay as they are.
+    fn unlink(&mut self, x: u32, update: &[u32; MAX_LEVEL]) -> usize {
+        let mut level = 0;
+        for (i, &up) in update.iter().enumerate().take(self.level) {
+            let mut link = self.link(up, i);
+            if link.next == x {
+                let gone = self.link(x, i);
+                link.span = link.span + gone.span - 1;
+                link.next = gone.next;
+                level = i + 1;
+            } else {
+                link.span -= 1;
+            }
+            self.set_link(up, i, link);
+        }
+        let (prev, next) = (self.prev(x), self.link(x, 0).next);
+        match next {
+            NIL => self.tail = prev,
+            next => self.set_prev(next, prev),
+        }
+        while self.level > 1 && self.link(HEAD, self.level - 1).next == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        level
     }
 
     /// How many elements, from the first, satisfy `pred`. Requires: `pred` holds for a prefix
@@ -264,12 +342,8 @@ impl SkipList {
         let mut rank = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].links[i];
-                if l.next == NIL {
-                    break;
-                }
-                let n = &self.nodes[l.next as usize];
-                if !pred(n.score, &n.member) {
+                let l = self.link(x, i);
+                if l.next == NIL || !pred(self.score(l.next), self.member(l.next)) {
                     break;
                 }
                 rank += l.span as usize;
@@ -294,7 +368,7 @@ impl SkipList {
         let mut passed = 0usize;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.nodes[x as usize].links[i];
+                let l = self.link(x, i);
                 if l.next == NIL || passed + l.span as usize > target {
                     break;
                 }
@@ -312,10 +386,7 @@ impl SkipList {
     pub(super) fn at(&self, rank: usize) -> Option<(&Bytes, f64)> {
         match self.node_at(rank) {
             NIL => None,
-            x => {
-                let n = &self.nodes[x as usize];
-                Some((&n.member, n.score))
-            }
+            x => Some((self.member(x), self.score(x))),
         }
     }
 
@@ -343,31 +414,42 @@ impl SkipList {
     }
 
     /// Checks every invariant: spans add up to ranks, back links mirror level 0, the order is
-    /// strict. Test-only.
+    /// strict, free runs and slots are not in use. Test-only.
     #[cfg(test)]
     pub(super) fn check(&self) {
-        let mut x = self.nodes[HEAD as usize].links[0].next;
+        let mut x = self.link(HEAD, 0).next;
         let mut prev = NIL;
         let mut seen = 0;
+        let mut slots = std::collections::HashSet::new();
         while x != NIL {
-            let n = &self.nodes[x as usize];
-            assert_eq!(n.prev, prev);
+            assert_eq!(self.prev(x), prev);
             if prev != NIL {
-                let p = &self.nodes[prev as usize];
-                assert!(before(p.score, &p.member, n.score, &n.member));
+                assert!(before(
+                    self.score(prev),
+                    self.member(prev),
+                    self.score(x),
+                    self.member(x)
+                ));
             }
+            assert!(
+                slots.insert(self.member_slot(x)),
+                "a member slot used twice"
+            );
             seen += 1;
-            assert_eq!(self.rank(&n.member, n.score), seen - 1);
+            assert_eq!(self.rank(self.member(x), self.score(x)), seen - 1);
             prev = x;
-            x = n.links[0].next;
+            x = self.link(x, 0).next;
         }
         assert_eq!(seen, self.len);
         assert_eq!(self.tail, prev);
+        for s in &self.free_members {
+            assert!(!slots.contains(s), "a free member slot in use");
+        }
         for i in 0..self.level {
             let mut x = HEAD;
             let mut passed = 0usize;
             loop {
-                let l = self.nodes[x as usize].links[i];
+                let l = self.link(x, i);
                 if l.next == NIL {
                     break;
                 }
@@ -393,8 +475,12 @@ impl<'a> Iterator for Iter<'a> {
         if self.at == NIL {
             return None;
         }
-        let n = &self.list.nodes[self.at as usize];
-        self.at = if self.back { n.prev } else { n.links[0].next };
-        Some((&n.member, n.score))
+        let (list, x) = (self.list, self.at);
+        self.at = if self.back {
+            list.prev(x)
+        } else {
+            list.link(x, 0).next
+        };
+        Some((list.member(x), list.score(x)))
     }
 }

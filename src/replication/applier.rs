@@ -328,8 +328,10 @@ impl Applier {
             post_job(
                 shard,
                 Box::new(move || {
-                    let results: Vec<CmdResult> =
-                        with_keyspace_as(true, |ks| cmds.into_iter().map(|c| c.run(ks)).collect());
+                    let now = crate::storage::clock::UnixMillis::now();
+                    let results: Vec<CmdResult> = with_keyspace_as(true, |ks| {
+                        cmds.into_iter().map(|c| c.run(ks, now)).collect()
+                    });
                     deliver(super::inbox::APPLIER_SHARD, move || {
                         let _ = tx.send(results);
                     });

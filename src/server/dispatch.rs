@@ -50,21 +50,21 @@ pub struct RemoteCmd {
 }
 
 impl RemoteCmd {
-    /// Runs it on `ks`, the keyspace of `self.shard`.
-    pub fn run(self, ks: &mut Keyspace) -> CmdResult {
-        run_on(
-            ks,
-            self.f,
-            self.keys,
-            self.db,
-            UnixMillis::now(),
-            &self.argv,
-        )
+    /// Runs it on `ks`, the keyspace of `self.shard`, at time `now`.
+    pub fn run(self, ks: &mut Keyspace, now: UnixMillis) -> CmdResult {
+        run_on(ks, self.f, self.keys, self.db, now, &self.argv)
+    }
+
+    /// Looks its first key up ahead of running it (see `prefetch`).
+    pub fn warm(&self, ks: &Keyspace, now: UnixMillis) {
+        if let (Some(key), Some(db)) = (self.argv.get(1), ks.dbs.get(self.db)) {
+            super::prefetch::warm(db, key, now);
+        }
     }
 
     /// Runs it through a hop of its own (inside EXEC, under the transaction's locks).
     pub fn into_future(self) -> BoxedLocal<CmdResult> {
-        Box::pin(async move { hop(self.shard, move |ks| self.run(ks)).await })
+        Box::pin(async move { hop(self.shard, move |ks| self.run(ks, UnixMillis::now())).await })
     }
 }
 

@@ -11,7 +11,7 @@ use crate::commands::table::CmdResult;
 use crate::protocol::reply::Reply;
 
 use super::dispatch::RemoteCmd;
-use super::runtime::{deliver, local, post_job, with_keyspace};
+use super::runtime::{batch_now, deliver, local, post_job, with_keyspace};
 use super::shards::ShardId;
 
 /// At most this many commands ride in one pipeline round.
@@ -60,8 +60,15 @@ impl Pipeline {
             post_job(
                 shard,
                 Box::new(move || {
-                    let answers: Vec<(usize, CmdResult)> =
-                        with_keyspace(|ks| cmds.into_iter().map(|(i, c)| (i, c.run(ks))).collect());
+                    // The shard's driver read the clock at the start of its turn, as it does for
+                    // its own connections' commands.
+                    let now = batch_now();
+                    let answers: Vec<(usize, CmdResult)> = with_keyspace(|ks| {
+                        for (_, c) in &cmds {
+                            c.warm(ks, now);
+                        }
+                        cmds.into_iter().map(|(i, c)| (i, c.run(ks, now))).collect()
+                    });
                     deliver(origin, move || {
                         super::connection::pipeline_answered(client_id, answers)
                     });

@@ -18,6 +18,57 @@ fn keys_on_two_shards(prefix: &str) -> (String, String) {
 }
 
 #[test]
+fn lrange_gives_the_elements_as_stored_from_either_shard_and_in_a_pipeline() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let (near, far) = keys_on_two_shards("lrange");
+    // Integers are stored packed and must come back as the bytes that were pushed.
+    let elems = [
+        "-9223372036854775808",
+        "0",
+        "12",
+        "007",
+        "",
+        "x y",
+        "9223372036854775807",
+    ];
+    for key in [&near, &far] {
+        let n: i64 = redis::cmd("RPUSH")
+            .arg(key)
+            .arg(&elems[..])
+            .query(&mut c)
+            .expect("RPUSH");
+        assert_eq!(n, elems.len() as i64);
+        let all: Vec<Vec<u8>> = redis::cmd("LRANGE")
+            .arg(key)
+            .arg(0)
+            .arg(-1)
+            .query(&mut c)
+            .expect("LRANGE");
+        assert_eq!(all, elems.map(|e| e.as_bytes().to_vec()).to_vec());
+    }
+    // Replies of different shards in one pipeline keep their order.
+    let (a, b, c2): (Vec<String>, Vec<String>, Vec<String>) = redis::pipe()
+        .cmd("LRANGE")
+        .arg(&near)
+        .arg(1)
+        .arg(2)
+        .cmd("LRANGE")
+        .arg(&far)
+        .arg(-2)
+        .arg(-1)
+        .cmd("LRANGE")
+        .arg(&near)
+        .arg(-1)
+        .arg(-1)
+        .query(&mut c)
+        .expect("pipeline");
+    assert_eq!(a, ["0", "12"]);
+    assert_eq!(b, ["x y", "9223372036854775807"]);
+    assert_eq!(c2, ["9223372036854775807"]);
+}
+
+#[test]
 fn push_range_and_length() {
     let srv = TestServer::start();
     let mut c = srv.client();

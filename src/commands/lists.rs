@@ -17,10 +17,11 @@ use super::lists_move::{lmove, lmove_spread, lmpop, rpoplpush, rpoplpush_spread}
 use super::table::flags::{BLOCKING, DENYOOM, FAST, MOVABLEKEYS, NOSCRIPT, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, CrossShard, Handler, KeySpec};
 use crate::config::live::{threshold, Threshold};
+use crate::protocol::encoder;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
-use crate::storage::list::{End, Fill, ListValue};
+use crate::storage::list::{Elem, End, Fill, ListValue};
 use crate::storage::value::Value;
 
 /// Registers the list family. Arity, flags and key positions are those `COMMAND INFO` shows on
@@ -332,14 +333,24 @@ fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 fn lrange(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     let start = parse_index(&argv[2])?;
     let stop = parse_index(&argv[3])?;
+    let reply_to = cx.reply_to.take();
     let Some(list) = read_list(cx, &argv[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
-    let items = match clamp_range(start, stop, list.len()) {
-        Some((first, n)) => list.range(first, n, false),
-        None => Vec::new(),
+    let Some((first, n)) = clamp_range(start, stop, list.len()) else {
+        return Ok(Reply::Array(Vec::new()));
     };
-    Ok(Reply::bulk_array(items))
+    // Written straight from the list when the connection's output is at hand: building a reply
+    // of n strings first costs an allocation and a copy per element.
+    let Some(to) = reply_to else {
+        return Ok(Reply::bulk_array(list.range(first, n, false)));
+    };
+    encoder::write_array_len(to.out, n);
+    list.for_each_in_range(first, n, false, |e| match e {
+        Elem::Int(i) => encoder::write_bulk(to.out, itoa::Buffer::new().format(i).as_bytes()),
+        Elem::Str(b) => encoder::write_bulk(to.out, b),
+    });
+    Ok(Reply::Written)
 }
 
 /// The options of LPOS: `[RANK rank] [COUNT num-matches] [MAXLEN len]`.

@@ -142,22 +142,36 @@ impl ListValue {
     /// from index `start` towards the head.
     pub fn range(&self, start: usize, n: usize, reverse: bool) -> Vec<Bytes> {
         let mut out = Vec::with_capacity(n);
+        self.for_each_in_range(start, n, reverse, |e| out.push(e.to_bytes()));
+        out
+    }
+
+    /// Calls `f` with up to `n` elements from index `start` on (towards the head when
+    /// `reverse`), in that order. For a reply written straight from the list.
+    pub fn for_each_in_range(
+        &self,
+        start: usize,
+        n: usize,
+        reverse: bool,
+        mut f: impl FnMut(Elem<'_>),
+    ) {
         if n == 0 || start >= self.len {
-            return out;
+            return;
         }
         let mut p = Some(self.locate(start));
+        let mut done = 0;
         while let Some(pos) = p {
-            if out.len() == n {
+            if done == n {
                 break;
             }
-            out.push(self.nodes[pos.node].get(pos.off).to_bytes());
+            f(self.nodes[pos.node].get(pos.off));
+            done += 1;
             p = if reverse {
                 self.prev(pos)
             } else {
                 self.next(pos)
             };
         }
-        out
     }
 
     /// Indexes (counted from the head) of elements equal to `v`, scanning from `from`: skips the

@@ -15,6 +15,7 @@ use super::hashes_walk::{hrandfield, hscan};
 use super::hashes_write::{hdel, hincrby, hincrbyfloat, hmset, hset, hsetnx};
 use super::table::flags::{DENYOOM, FAST, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, Handler, KeySpec};
+use crate::protocol::encoder;
 use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
@@ -172,7 +173,17 @@ fn hvals(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 ///
 /// A map of every field to its value (a flat array in RESP2); an empty map for a missing key.
 fn hgetall(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    let reply_to = cx.reply_to.take();
     let h = read_hash(cx, &args[1])?;
+    // Written straight from the hash when the connection's output is at hand (see LRANGE).
+    if let Some(to) = reply_to {
+        encoder::write_map_len(to.out, h.map_or(0, |h| h.len()), to.resp);
+        for (f, v) in h.into_iter().flat_map(|h| h.iter()) {
+            encoder::write_bulk(to.out, f);
+            encoder::write_bulk(to.out, v);
+        }
+        return Ok(Reply::Written);
+    }
     Ok(Reply::Map(
         h.into_iter()
             .flat_map(|h| h.iter())

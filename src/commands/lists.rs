@@ -347,7 +347,7 @@ fn lrange(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
     };
     encoder::write_array_len(to.out, n);
     list.for_each_in_range(first, n, false, |e| match e {
-        Elem::Int(i) => encoder::write_bulk(to.out, itoa::Buffer::new().format(i).as_bytes()),
+        Elem::Int(i) => encoder::write_bulk_int(to.out, i),
         Elem::Str(b) => encoder::write_bulk(to.out, b),
     });
     Ok(Reply::Written)

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use super::ctx::ShardCtx;
 use super::table::flags::{DENYOOM, FAST, MOVABLEKEYS, READONLY, WRITE};
 use super::table::{CmdResult, CommandTable, CrossShard, Handler, KeySpec};
+use crate::protocol::encoder;
 use crate::protocol::reply::Reply;
 use crate::storage::db::Entry;
 use crate::storage::set::{Member, SetValue};
@@ -232,10 +233,22 @@ fn smismember(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
 /// Every member, as a set reply: integers of an `intset` in ascending order, others in no
 /// particular order. Empty when the key is absent.
 fn smembers(cx: &mut ShardCtx<'_>, argv: &[Bytes]) -> CmdResult {
-    Ok(match cx.read_typed(&argv[1], Value::as_set_mut)? {
-        Some(set) => member_set(set.iter()),
-        None => Reply::Set(Vec::new()),
-    })
+    let reply_to = cx.reply_to.take();
+    let Some(set) = cx.read_typed(&argv[1], Value::as_set_mut)? else {
+        return Ok(Reply::Set(Vec::new()));
+    };
+    // Written straight from the set when the connection's output is at hand (see LRANGE).
+    let Some(to) = reply_to else {
+        return Ok(member_set(set.iter()));
+    };
+    encoder::write_set_len(to.out, set.len(), to.resp);
+    for m in set.iter() {
+        match m {
+            Member::Int(i) => encoder::write_bulk_int(to.out, i),
+            Member::Str(b) => encoder::write_bulk(to.out, b),
+        }
+    }
+    Ok(Reply::Written)
 }
 
 /// What the family's tests use: the shared [`Session`](super::session::Session) and reply

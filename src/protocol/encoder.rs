@@ -111,6 +111,11 @@ pub fn write_bulk(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Appends the decimal form of `n` as a bulk string (an integer element of a list or set).
+pub fn write_bulk_int(out: &mut Vec<u8>, n: i64) {
+    write_bulk(out, itoa::Buffer::new().format(n).as_bytes());
+}
+
 /// Appends the null bulk string: `$-1` in RESP2, `_` in RESP3.
 pub fn write_nil(out: &mut Vec<u8>, resp: u8) {
     out.extend_from_slice(if resp >= 3 { b"_\r\n" } else { b"$-1\r\n" });

@@ -279,23 +279,8 @@ fn format_g17(d: f64, out: &mut StackBuf) {
         out.push_all(if d > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
-    let mut sci = StackBuf::new();
-    // At most 24 bytes, so the write cannot fail.
-    let _ = write!(sci, "{d:.16e}");
-    let sci = sci.as_bytes();
-    let (negative, sci) = match sci.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, sci),
-    };
-    // `sci` is now `D.DDDDDDDDDDDDDDDDe<exp>`: one digit, the point, 16 digits.
-    let (mantissa, exp) = sci.split_at(18);
-    let exp: i32 = std::str::from_utf8(&exp[1..])
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let mut digits = [0u8; 17];
-    digits[0] = mantissa[0];
-    digits[1..].copy_from_slice(&mantissa[2..]);
+    let negative = d.is_sign_negative();
+    let (digits, exp) = digits17_exact(d.abs()).unwrap_or_else(|| digits17_formatted(d.abs()));
 
     if negative {
         out.push(b'-');
@@ -332,6 +317,84 @@ fn format_g17(d: f64, out: &mut StackBuf) {
         }
         out.push_all(itoa::Buffer::new().format(abs).as_bytes());
     }
+}
+
+/// The 17 significant digits of `d` (finite, not negative) rounded to nearest, ties to even,
+/// and the decimal exponent of the first one, through Rust's `{:.16e}`.
+fn digits17_formatted(d: f64) -> ([u8; 17], i32) {
+    let mut sci = StackBuf::new();
+    // At most 24 bytes, so the write cannot fail.
+    let _ = write!(sci, "{d:.16e}");
+    // `D.DDDDDDDDDDDDDDDDe<exp>`: one digit, the point, 16 digits.
+    let (mantissa, exp) = sci.as_bytes().split_at(18);
+    let exp: i32 = std::str::from_utf8(&exp[1..])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut digits = [0u8; 17];
+    digits[0] = mantissa[0];
+    digits[1..].copy_from_slice(&mantissa[2..]);
+    (digits, exp)
+}
+
+/// What [`digits17_formatted`] gives, computed exactly in 128-bit integers, for the values
+/// scores usually are (0 and 1e-5 up to 1e17); `None` outside that range.
+///
+/// Why: `{:.16e}` asks for more digits than the shortest round trip, which sends most values
+/// down the slow big-number path (two thirds of a `ZRANGE … WITHSCORES` of 100 elements went
+/// there). In this range `d = m·2^e` with `m < 2^53`, and `d·10^k` for the `k` that brings it
+/// to 17 digits is `m·10^k` (below 2^123) shifted by at most 69 bits: exact in a `u128`.
+fn digits17_exact(d: f64) -> Option<([u8; 17], i32)> {
+    const LOW: u128 = 10u128.pow(16);
+    const HIGH: u128 = 10u128.pow(17);
+    if d == 0.0 {
+        return Some(([b'0'; 17], 0));
+    }
+    if !(1e-5..1e17).contains(&d) {
+        return None;
+    }
+    let bits = d.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    // Normal numbers only in this range: the leading bit is implicit.
+    let (m, e) = ((fraction | 1 << 52) as u128, biased - 1075);
+    // A first guess of the exponent, corrected by at most one step either way below.
+    let mut exp = d.log10().floor() as i32;
+    for _ in 0..3 {
+        let k = 16 - exp;
+        let q = scaled_round(m, e, k)?;
+        if q >= HIGH {
+            exp += 1;
+        } else if q < LOW {
+            exp -= 1;
+        } else {
+            let mut digits = [b'0'; 17];
+            digits.copy_from_slice(itoa::Buffer::new().format(q).as_bytes());
+            return Some((digits, exp));
+        }
+    }
+    None
+}
+
+/// `m·2^e·10^k` rounded to an integer, to nearest with ties to even; `None` when it does not
+/// fit the arithmetic (`k` out of 0..=38, or a shift beyond 127 bits).
+fn scaled_round(m: u128, e: i32, k: i32) -> Option<u128> {
+    let num = m.checked_mul(10u128.checked_pow(u32::try_from(k).ok()?)?)?;
+    if e >= 0 {
+        return num.checked_mul(1u128.checked_shl(e as u32)?);
+    }
+    let shift = (-e) as u32;
+    if shift >= 127 {
+        return None;
+    }
+    let q = num >> shift;
+    let rem = num & ((1u128 << shift) - 1);
+    let half = 1u128 << (shift - 1);
+    Some(if rem > half || (rem == half && q & 1 == 1) {
+        q + 1
+    } else {
+        q
+    })
 }
 
 fn trim_zeros(digits: &[u8]) -> &[u8] {
@@ -579,6 +642,27 @@ mod tests {
         values.extend((0..5_000).map(|_| rng.gen_range(-1e6..1e6)));
         // Around 1e15 the step is 1/8, so x.25 and x.75 have an 18th digit of exactly 5: a tie.
         values.extend((0..4_000).map(|i| 1e15 + i as f64 * 0.125));
+        // The range of the exact path, densely: random mantissas from 1e-6 to 1e18, integers,
+        // halves, and the edges.
+        values.extend((0..40_000).map(|_| {
+            let d = 10f64.powf(rng.gen_range(-6.0..18.0)) * rng.gen_range(1.0..10.0);
+            if rng.gen() {
+                -d
+            } else {
+                d
+            }
+        }));
+        values.extend((0..5_000).map(|_| rng.gen_range(-1i64 << 53..1i64 << 53) as f64));
+        values.extend((0..5_000).map(|i| i as f64 * 1.5 - 3000.0));
+        values.extend([
+            1e-5,
+            1e-5 - 1e-21,
+            1e17,
+            1e17 - 16.0,
+            9.999999999999999e16,
+            -0.0,
+            0.0,
+        ]);
         for d in values.into_iter().filter(|d| d.is_finite()) {
             let mut c = [0u8; 64];
             // SAFETY: the buffer is 64 bytes and its length is passed, so snprintf cannot write

@@ -153,7 +153,7 @@ fn parse_decimal(s: &[u8]) -> Option<(Big, i64)> {
     while i < s.len() {
         match s[i] {
             b'0'..=b'9' => {
-                n = n.mul_small(10).add(&Big::from_u64(u64::from(s[i] - b'0')));
+                n.mul_add_small(10, u32::from(s[i] - b'0'));
                 digits += 1;
                 frac_digits += i64::from(seen_dot);
             }
@@ -176,7 +176,7 @@ fn parse_hex(s: &[u8]) -> Option<(Big, i64)> {
     while i < s.len() {
         match (s[i] as char).to_digit(16) {
             Some(d) => {
-                n = n.mul_small(16).add(&Big::from_u64(u64::from(d)));
+                n.mul_add_small(16, d);
                 digits += 1;
                 frac_digits += i64::from(seen_dot);
             }
@@ -236,8 +236,14 @@ fn from_parts(n: Big, exp2: i64, exp10: i64) -> Option<LongDouble> {
         // n / 10^-exp10, with at least 66 quotient bits so that the remainder only decides ties.
         let p = Big::from_u64(1).mul_small_pow10((-exp10) as usize);
         let k = (67 + p.bits() as i64 - bits).max(0) as usize;
-        let (q, rest) = n.shl(k).div_rem_bits(&p);
-        round_sticky(q, -(k as i64), false, !rest.is_zero())?
+        let (q, inexact) = if p.bits() <= 64 {
+            let (q, rest) = n.shl(k).div_rem_u64(p.to_u64());
+            (q, rest != 0)
+        } else {
+            let (q, rest) = n.shl(k).div_rem_bits(&p);
+            (q, !rest.is_zero())
+        };
+        round_sticky(q, -(k as i64), false, inexact)?
     };
     (v.mant != 0).then_some(v)
 }
@@ -438,6 +444,35 @@ impl Big {
             .then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
     }
 
+    /// Quotient and remainder of `self / d` for a divisor of one 64-bit word, a limb at a time:
+    /// the usual case (numbers with up to 19 decimals), where the bitwise division would spend
+    /// several allocations on every quotient bit.
+    fn div_rem_u64(&self, d: u64) -> (Big, u64) {
+        let d = u128::from(d);
+        let mut q = vec![0u32; self.0.len()];
+        let mut rem = 0u128;
+        for (i, &limb) in self.0.iter().enumerate().rev() {
+            // `rem < d < 2^64`, so `cur < d * 2^32` and each quotient limb fits 32 bits.
+            let cur = rem << 32 | u128::from(limb);
+            q[i] = (cur / d) as u32;
+            rem = cur % d;
+        }
+        (Big(q).trimmed(), rem as u64)
+    }
+
+    /// `self * m + a`, in place.
+    fn mul_add_small(&mut self, m: u32, a: u32) {
+        let mut carry = u64::from(a);
+        for l in &mut self.0 {
+            let t = u64::from(*l) * u64::from(m) + carry;
+            *l = t as u32;
+            carry = t >> 32;
+        }
+        if carry != 0 {
+            self.0.push(carry as u32);
+        }
+    }
+
     /// Quotient and remainder of `self / d`, one quotient bit at a time: meant for quotients of
     /// a few dozen bits over large operands.
     fn div_rem_bits(&self, d: &Big) -> (Big, Big) {
@@ -548,6 +583,24 @@ mod tests {
             "-9223372036854775808"
         );
         assert!(LongDouble::parse(&vec![b'1'; MAX_CHARS]).is_none());
+    }
+
+    #[test]
+    fn word_division_agrees_with_bitwise_division() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(5);
+        for _ in 0..2000 {
+            let limbs = rng.gen_range(0..8);
+            let n = Big((0..limbs).map(|_| rng.gen::<u32>()).collect()).trimmed();
+            let d: u64 = match rng.gen_range(0..3) {
+                0 => 10u64.pow(rng.gen_range(0..20)),
+                1 => rng.gen_range(1..1000),
+                _ => rng.gen::<u64>().max(1),
+            };
+            let (q, r) = n.div_rem_u64(d);
+            let (q2, r2) = n.div_rem_bits(&Big::from_u64(d));
+            assert_eq!((q, Big::from_u64(r)), (q2, r2), "{n:?} / {d}");
+        }
     }
 
     #[test]

@@ -220,18 +220,20 @@ fn sorted(
     }
     let bad = || CmdError::custom("ERR One or more scores can't be converted into double");
     let mut keyed: Vec<(Key, Bytes)> = Vec::with_capacity(elems.len());
-    for (i, e) in elems.into_iter().enumerate() {
-        let w = match &weights {
-            Some(ws) => ws[i].clone(),
-            None => Some(e.clone()),
-        };
-        let k = if alpha {
-            Key::Text(w)
-        } else {
-            match w {
+    let by_weight = weights.is_some();
+    let mut weights = weights.unwrap_or_default().into_iter();
+    for e in elems {
+        // Without BY an element is its own weight. It is not cloned for that: a clone of a
+        // freshly built `Bytes` allocates. Under ALPHA the tie-break on the elements' bytes
+        // below orders them by themselves.
+        let k = match (alpha, by_weight) {
+            (true, true) => Key::Text(weights.next().flatten()),
+            (true, false) => Key::Text(None),
+            (false, true) => match weights.next().flatten() {
                 None => Key::Num(0.0),
                 Some(b) => Key::Num(parse_score(&b).ok_or_else(bad)?),
-            }
+            },
+            (false, false) => Key::Num(parse_score(&e).ok_or_else(bad)?),
         };
         keyed.push((k, e));
     }

@@ -16,8 +16,8 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-pub use packed::Elem;
 use packed::{entry_size, Packed};
+pub use packed::{Elem, Needle};
 
 /// Largest node of a positive (count) fill, in bytes: a node past it takes no more entries.
 const SIZE_SAFETY_LIMIT: usize = 8192;
@@ -180,6 +180,7 @@ impl ListValue {
     pub fn positions(&self, v: &[u8], from: End, rank: u64, count: u64, maxlen: u64) -> Vec<usize> {
         let mut out = Vec::new();
         let mut matches = 0u64;
+        let v = Needle::new(v);
         let elems: Box<dyn Iterator<Item = Elem<'_>>> = match from {
             End::Head => Box::new(self.iter()),
             End::Tail => Box::new(self.iter().rev()),
@@ -188,7 +189,7 @@ impl ListValue {
             if maxlen != 0 && seen as u64 >= maxlen {
                 break;
             }
-            if !e.matches(v) {
+            if !v.matches(e) {
                 continue;
             }
             matches += 1;
@@ -302,9 +303,10 @@ impl ListValue {
     /// the list must become a quicklist before it looks for the pivot.
     pub fn insert(&mut self, pivot: &[u8], v: &[u8], after: bool, fill: Fill) -> bool {
         self.grow_check(v.len(), 1, fill);
+        let pivot = Needle::new(pivot);
         let mut p = self.first_pos();
         while let Some(pos) = p {
-            if self.nodes[pos.node].get(pos.off).matches(pivot) {
+            if pivot.matches(self.nodes[pos.node].get(pos.off)) {
                 self.insert_at(pos, v, after, fill);
                 return true;
             }
@@ -322,6 +324,7 @@ impl ListValue {
             count.unsigned_abs().try_into().unwrap_or(usize::MAX)
         };
         let mut removed = 0;
+        let needle = Needle::new(v);
         let order: Vec<usize> = if count < 0 {
             (0..self.nodes.len()).rev().collect()
         } else {
@@ -332,7 +335,7 @@ impl ListValue {
                 break;
             }
             let node = &mut self.nodes[k];
-            let hits = node.iter().filter(|e| e.matches(v)).count();
+            let hits = node.iter().filter(|&e| needle.matches(e)).count();
             if hits == 0 {
                 continue;
             }
@@ -342,7 +345,7 @@ impl ListValue {
             let skip = if count < 0 { hits - take } else { 0 };
             let mut seen = 0;
             node.retain(|e| {
-                if !e.matches(v) {
+                if !needle.matches(e) {
                     return true;
                 }
                 seen += 1;

@@ -36,11 +36,36 @@ impl Elem<'_> {
 
     /// True when the element's bytes are `v`.
     pub fn matches(self, v: &[u8]) -> bool {
-        match self {
+        Needle::new(v).matches(self)
+    }
+}
+
+/// A value looked for among elements (LPOS, LREM, LINSERT's pivot): its bytes, and the integer
+/// they spell canonically, read once rather than once per element compared.
+#[derive(Debug, Clone, Copy)]
+pub struct Needle<'a> {
+    bytes: &'a [u8],
+    int: Option<i64>,
+}
+
+impl<'a> Needle<'a> {
+    /// The needle for `v`.
+    pub fn new(v: &'a [u8]) -> Needle<'a> {
+        let int = if v.len() <= 20 {
+            parse_canonical_i64(v)
+        } else {
+            None
+        };
+        Needle { bytes: v, int }
+    }
+
+    /// True when `e` holds the needle's bytes.
+    pub fn matches(self, e: Elem<'_>) -> bool {
+        match e {
             // A stored string never parses as a canonical integer (it would be stored as one),
             // so comparing integers is comparing bytes.
-            Elem::Int(n) => v.len() <= 20 && parse_canonical_i64(v) == Some(n),
-            Elem::Str(s) => s == v,
+            Elem::Int(n) => self.int == Some(n),
+            Elem::Str(s) => s == self.bytes,
         }
     }
 }

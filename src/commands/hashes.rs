@@ -155,41 +155,61 @@ fn hexists(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
 
 /// HKEYS key
 fn hkeys(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    let h = read_hash(cx, &args[1])?;
-    Ok(Reply::bulk_array(h.into_iter().flat_map(|h| {
-        h.iter().map(|(f, _)| Bytes::copy_from_slice(f))
-    })))
+    reply_whole_hash(cx, &args[1], Part::Fields)
 }
 
 /// HVALS key
 fn hvals(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
-    let h = read_hash(cx, &args[1])?;
-    Ok(Reply::bulk_array(h.into_iter().flat_map(|h| {
-        h.iter().map(|(_, v)| Bytes::copy_from_slice(v))
-    })))
+    reply_whole_hash(cx, &args[1], Part::Values)
 }
 
 /// HGETALL key
 ///
 /// A map of every field to its value (a flat array in RESP2); an empty map for a missing key.
 fn hgetall(cx: &mut ShardCtx<'_>, args: &[Bytes]) -> CmdResult {
+    reply_whole_hash(cx, &args[1], Part::Both)
+}
+
+/// What of every pair a whole-hash read answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Fields,
+    Values,
+    Both,
+}
+
+/// The reply of HKEYS, HVALS or HGETALL for the hash at `key`. Written straight from the hash
+/// when the connection's output is at hand (see LRANGE): a reply holding a copy of every field
+/// and value costs an allocation for each.
+fn reply_whole_hash(cx: &mut ShardCtx<'_>, key: &[u8], part: Part) -> CmdResult {
     let reply_to = cx.reply_to.take();
-    let h = read_hash(cx, &args[1])?;
-    // Written straight from the hash when the connection's output is at hand (see LRANGE).
-    if let Some(to) = reply_to {
-        encoder::write_map_len(to.out, h.map_or(0, |h| h.len()), to.resp);
-        for (f, v) in h.into_iter().flat_map(|h| h.iter()) {
+    let h = read_hash(cx, key)?;
+    let pairs = h.into_iter().flat_map(|h| h.iter());
+    let Some(to) = reply_to else {
+        return Ok(match part {
+            Part::Both => Reply::Map(
+                pairs
+                    .map(|(f, v)| (Reply::bulk_slice(f), Reply::bulk_slice(v)))
+                    .collect(),
+            ),
+            Part::Fields => Reply::bulk_array(pairs.map(|(f, _)| Bytes::copy_from_slice(f))),
+            Part::Values => Reply::bulk_array(pairs.map(|(_, v)| Bytes::copy_from_slice(v))),
+        });
+    };
+    let n = h.map_or(0, |h| h.len());
+    match part {
+        Part::Both => encoder::write_map_len(to.out, n, to.resp),
+        Part::Fields | Part::Values => encoder::write_array_len(to.out, n),
+    }
+    for (f, v) in pairs {
+        if part != Part::Values {
             encoder::write_bulk(to.out, f);
+        }
+        if part != Part::Fields {
             encoder::write_bulk(to.out, v);
         }
-        return Ok(Reply::Written);
     }
-    Ok(Reply::Map(
-        h.into_iter()
-            .flat_map(|h| h.iter())
-            .map(|(f, v)| (Reply::bulk_slice(f), Reply::bulk_slice(v)))
-            .collect(),
-    ))
+    Ok(Reply::Written)
 }
 
 /// What the family's tests use: the shared [`Session`](super::session::Session), reply

@@ -91,9 +91,7 @@ impl<'a> ShardCtx<'a> {
         key: &[u8],
         pick: fn(&mut Value) -> Option<&mut T>,
     ) -> Result<Option<&mut T>, CmdError> {
-        let e = self.lookup_read(key);
-        e.map(|e| pick(&mut e.value).ok_or(CmdError::WrongType))
-            .transpose()
+        narrow(self.lookup_read(key), pick)
     }
 
     /// As [`ShardCtx::read_typed`], for a write command: the side effects of
@@ -103,9 +101,7 @@ impl<'a> ShardCtx<'a> {
         key: &[u8],
         pick: fn(&mut Value) -> Option<&mut T>,
     ) -> Result<Option<&mut T>, CmdError> {
-        let e = self.lookup_write(key);
-        e.map(|e| pick(&mut e.value).ok_or(CmdError::WrongType))
-            .transpose()
+        narrow(self.lookup_write(key), pick)
     }
 
     /// The string at `key` for a read command: `Ok(None)` when absent, `WrongType` when the key
@@ -153,6 +149,15 @@ impl<'a> ShardCtx<'a> {
     pub fn dirty(&mut self, n: u64) {
         self.ks.stats.dirty += n;
     }
+}
+
+/// The value of a looked-up entry narrowed by `pick`: `WrongType` when it is of another type.
+fn narrow<T: ?Sized>(
+    e: Option<&mut Entry>,
+    pick: fn(&mut Value) -> Option<&mut T>,
+) -> Result<Option<&mut T>, CmdError> {
+    e.map(|e| pick(&mut e.value).ok_or(CmdError::WrongType))
+        .transpose()
 }
 
 /// The context of a command that touches only its own connection.

@@ -33,11 +33,6 @@ impl Elem<'_> {
             Elem::Str(s) => Bytes::copy_from_slice(s),
         }
     }
-
-    /// True when the element's bytes are `v`.
-    pub fn matches(self, v: &[u8]) -> bool {
-        Needle::new(v).matches(self)
-    }
 }
 
 /// A value looked for among elements (LPOS, LREM, LINSERT's pivot): its bytes, and the integer
@@ -393,7 +388,8 @@ mod tests {
         let tail = p.split_off(2);
         assert_eq!(all(&tail), vec![Bytes::from("b"), "c".into()]);
         assert_eq!(p.len(), 2);
-        p.retain(|e| !e.matches(b"mid"));
+        let mid = Needle::new(b"mid");
+        p.retain(|e| !mid.matches(e));
         assert_eq!(p.len(), 1);
         let mut r = node(&[b"1", b"2", b"3", b"4", b"5"]);
         r.remove_range(1, 3);
@@ -405,9 +401,9 @@ mod tests {
 
     #[test]
     fn integers_match_only_their_canonical_form() {
-        assert!(Elem::Int(12).matches(b"12"));
-        assert!(!Elem::Int(12).matches(b"012"));
-        assert!(!Elem::Int(0).matches(b"-0"));
-        assert!(Elem::Str(b"x").matches(b"x"));
+        assert!(Needle::new(b"12").matches(Elem::Int(12)));
+        assert!(!Needle::new(b"012").matches(Elem::Int(12)));
+        assert!(!Needle::new(b"-0").matches(Elem::Int(0)));
+        assert!(Needle::new(b"x").matches(Elem::Str(b"x")));
     }
 }

@@ -208,6 +208,19 @@ def cpu_ns(pid):
     return total
 
 
+def benchmark_cpu_ns(srv, bench_args, requests, client_cores):
+    """Server CPU ns per request of `srv` over one `redis-benchmark` run with `bench_args`
+    (everything but the address, -n and -q), pinned to `client_cores`."""
+    args = ["taskset", "-c", cores_arg(client_cores), "redis-benchmark", "-h", "127.0.0.1",
+            "-p", str(srv.port), "-n", str(requests), "-q"] + list(bench_args)
+    before = srv.cpu_ns()
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    after = srv.cpu_ns()
+    if done.returncode != 0 or "per second" not in done.stdout:
+        raise RuntimeError(f"redis-benchmark failed: {done.stdout[-300:]} {done.stderr[-300:]}")
+    return (after - before) / requests
+
+
 def cores_busy_s(cores):
     """CPU time spent on `cores` by anything (all of /proc/stat's columns but idle and iowait),
     in seconds since boot. The difference of two readings, less what the measured processes
@@ -290,15 +303,17 @@ _started = []
 class Server:
     """One server process, pinned to `cores` with taskset, on a free loopback port.
 
-    `kind` is "tessera" or "redis". Both get the same redis-server style options: the port,
-    --bind 127.0.0.1, no persistence (--save "" --appendonly no) and a fresh --dir. Tessera runs
-    `threads` executors; Redis gets `--io-threads threads --io-threads-do-reads yes` when
-    threads > 1.
+    `kind` is "tessera", "redis" or "floor" (perf/floor_loop.rs). All get the same
+    redis-server style options: the port, --bind 127.0.0.1, no persistence (--save ""
+    --appendonly no) and a fresh --dir. Tessera runs `threads` executors; Redis gets
+    `--io-threads threads --io-threads-do-reads yes` when threads > 1.
     """
+
+    NAMES = {"tessera": "Tessera", "redis": "Redis", "floor": "Floor loop"}
 
     def __init__(self, kind, binary, cores, threads, extra=()):
         self.kind = kind
-        self.name = "Tessera" if kind == "tessera" else "Redis"
+        self.name = self.NAMES[kind]
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"perf-{kind}-")
         args = [
@@ -307,7 +322,7 @@ class Server:
         ]
         if kind == "tessera":
             args += ["--threads", str(threads)]
-        elif threads > 1:
+        elif kind == "redis" and threads > 1:
             args += ["--io-threads", str(threads), "--io-threads-do-reads", "yes"]
         args += list(extra)
         self.log_path = os.path.join(self.dir, "server.log")

@@ -335,9 +335,11 @@ impl Driver {
     }
 }
 
-fn set_socket_options(fd: RawFd) {
+/// Turns Nagle's algorithm off on an accepted connection: replies go out as soon as a turn
+/// gathers them.
+pub fn set_nodelay(fd: RawFd) {
     let one: libc::c_int = 1;
-    // SAFETY: setsockopt with a valid int option value on a socket we own.
+    // SAFETY: setsockopt with a valid int option value on a socket the caller owns.
     unsafe {
         libc::setsockopt(
             fd,
@@ -347,6 +349,11 @@ fn set_socket_options(fd: RawFd) {
             4,
         );
     }
+}
+
+fn set_socket_options(fd: RawFd) {
+    set_nodelay(fd);
+    let one: libc::c_int = 1;
     let keepalive = shared()
         .config
         .read()

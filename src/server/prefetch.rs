@@ -13,9 +13,11 @@
 //! costs one lookup and changes nothing. Must not: change the keyspace, count hits or misses, or
 //! expire anything, so `Db::peek` is the only lookup used.
 //!
-//! A string value held outside the slot has its first byte read too: the slot points straight
-//! at an owned value's bytes, so that miss overlaps with the others, and the hardware prefetcher
-//! follows the rest of a long value from there.
+//! A string value held outside the slot has its first line prefetched too: the slot points
+//! straight at an owned value's bytes, so that miss overlaps with the others, and the hardware
+//! prefetcher follows the rest of a long value from there. A prefetch rather than a load: a
+//! load that misses holds up retirement, and the next keys' lookups behind it (SET -d 1024 -P 16
+//! spent 12 % of its time on that load; with the prefetch, 1.32-1.36 -> 1.25-1.30 µs).
 
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::owner_of;
@@ -53,10 +55,21 @@ pub fn warm(db: &Db, key: &[u8], now: UnixMillis) {
     }
 }
 
-/// Reads the first byte of a string value that lives outside its slot.
+/// Asks for the first line of a string value that lives outside its slot.
 #[inline]
 fn touch_value(v: &Value) {
     if let Value::Str(StrValue::Owned(b)) = v {
+        // A prefetch, unlike a load, retires at once: the processor does not wait for the line
+        // before going on to the next key.
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults, whatever the
+        // address; this one points into a live allocation anyway.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                b.as_ptr() as *const i8
+            )
+        };
+        #[cfg(not(target_arch = "x86_64"))]
         std::hint::black_box(b.first().copied());
     }
 }

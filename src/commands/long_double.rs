@@ -6,8 +6,9 @@
 //! values with one rounding, and writing the sum the way `printf("%.17Lf")` does before Redis
 //! trims its trailing zeros. Why not `f64`: Redis does this sum in `long double`, and its 11 more
 //! bits show in the reply (`1000.1` is answered `1000.09999999999999998`), so only the same
-//! format gives the same bytes. Every step works on exact big integers, so the result does not
-//! depend on the host's floating point.
+//! format gives the same bytes. Every step is exact, so the result does not depend on the host's
+//! floating point: in 128-bit integers for values of everyday size (no allocation), in big
+//! integers for the rest.
 
 use std::cmp::Ordering;
 
@@ -61,6 +62,9 @@ impl LongDouble {
         if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
             return Some(Parsed::Infinite);
         }
+        if let Some(v) = parse_plain_decimal(body) {
+            return Some(Parsed::Finite(LongDouble { neg, ..v }));
+        }
         let (big, exp2, exp10) = if body.len() > 2 && body[..2].eq_ignore_ascii_case(b"0x") {
             let (n, e) = parse_hex(&body[2..])?;
             (n, e, 0)
@@ -80,6 +84,11 @@ impl LongDouble {
         if other.mant == 0 {
             return Some(self);
         }
+        add_near(self, other).unwrap_or_else(|| self.add_exact(other))
+    }
+
+    /// `checked_add` in big integers, for terms of any size.
+    fn add_exact(self, other: LongDouble) -> Option<LongDouble> {
         // A term more than 200 bits below the other only decides rounding by being nonzero and
         // by its sign: stand it in as one unit far below the other's last bit.
         let (mut a, mut b) = (self, other);
@@ -115,6 +124,15 @@ impl LongDouble {
     /// decimals rounded to nearest, ties to even), then trailing zeros and a bare `.` removed,
     /// and `-0` written `0`.
     pub fn to_human(self) -> String {
+        let (int, frac) = match split_near(self) {
+            Some((int, frac)) => (Big::from_u128(int), frac),
+            None => self.split_exact(),
+        };
+        human_text(self.neg, int, frac)
+    }
+
+    /// The integer part and the 17 decimals of `%.17Lf`, in big integers, for any value.
+    fn split_exact(self) -> (Big, u64) {
         let n = Big::from_u64(self.mant);
         let (int, mut frac) = if self.exp >= 0 {
             (n.shl(self.exp as usize), 0u64)
@@ -127,23 +145,161 @@ impl LongDouble {
             (n.shr(s), q)
         };
         let mut int = int;
-        if frac == 100_000_000_000_000_000 {
+        if frac == TEN_17 {
             frac = 0;
             int = int.add(&Big::from_u64(1));
         }
-        let mut out = String::new();
-        if self.neg {
-            out.push('-');
-        }
-        out.push_str(&int.to_decimal());
-        out.push_str(&format!(".{frac:017}"));
-        let kept = out.trim_end_matches('0').trim_end_matches('.').len();
-        out.truncate(kept);
-        if out == "-0" {
-            out = "0".to_string();
-        }
-        out
+        (int, frac)
     }
+}
+
+/// 10^17: one unit of the integer part, in the 17 decimals `%.17Lf` writes.
+const TEN_17: u64 = 100_000_000_000_000_000;
+
+/// The text `%.17Lf` gives for the integer part `int` and the decimals `frac`, with trailing
+/// zeros and a bare `.` removed, and `-0` written `0`.
+fn human_text(neg: bool, int: Big, frac: u64) -> String {
+    let mut out = String::with_capacity(48);
+    if neg {
+        out.push('-');
+    }
+    match int.to_u128() {
+        Some(small) => out.push_str(itoa::Buffer::new().format(small)),
+        None => out.push_str(&int.to_decimal()),
+    }
+    out.push('.');
+    let digits = itoa::Buffer::new().format(frac).len();
+    out.extend(std::iter::repeat_n('0', 17 - digits));
+    out.push_str(itoa::Buffer::new().format(frac));
+    let kept = out.trim_end_matches('0').trim_end_matches('.').len();
+    out.truncate(kept);
+    if out == "-0" {
+        out = "0".to_string();
+    }
+    out
+}
+
+// Values of everyday size (INCRBYFLOAT's counters and steps) fit in 128-bit integers at every
+// step; these paths give the same results as the big-integer ones without allocating, and return
+// None for anything else.
+
+/// Exponents within which the paths below never meet the format's limits (no subnormals, no
+/// overflow), so rounding needs no clamping.
+const NEAR: std::ops::RangeInclusive<i64> = -200..=200;
+
+/// A decimal of the plain form `123`, `123.456` (at most 38 digits, at most 17 decimals, no
+/// exponent), read as `parse_decimal` then `from_parts` would.
+fn parse_plain_decimal(s: &[u8]) -> Option<LongDouble> {
+    let (int, frac) = match s.iter().position(|&b| b == b'.') {
+        Some(dot) => (&s[..dot], &s[dot + 1..]),
+        None => (s, &s[..0]),
+    };
+    if int.is_empty() || frac.len() > 17 || int.len() + frac.len() > 38 {
+        return None;
+    }
+    if s.len() > int.len() && frac.is_empty() {
+        return None;
+    }
+    let mut m: u128 = 0;
+    for &b in int.iter().chain(frac) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m * 10 + u128::from(b - b'0');
+    }
+    if m == 0 {
+        return Some(LongDouble::ZERO);
+    }
+    if frac.is_empty() {
+        return round_near(m, 0, false, false);
+    }
+    // As `from_parts`: at least 66 quotient bits, so the remainder only decides ties. The
+    // dividend has at most max(bits(m), 67 + 57) <= 127 bits.
+    let p = 10u128.pow(frac.len() as u32);
+    let k = (67 + bits(p) - bits(m)).max(0);
+    let shifted = m << k;
+    round_near(shifted / p, -k, false, !shifted.is_multiple_of(p))
+}
+
+/// `a + b` for nonzero terms whose significands, aligned, fit in 128 bits.
+fn add_near(a: LongDouble, b: LongDouble) -> Option<Option<LongDouble>> {
+    if !NEAR.contains(&a.exp) || !NEAR.contains(&b.exp) || (a.exp - b.exp).abs() > 63 {
+        return None;
+    }
+    let exp = a.exp.min(b.exp);
+    let x = u128::from(a.mant) << (a.exp - exp);
+    let y = u128::from(b.mant) << (b.exp - exp);
+    let (sum, neg) = if a.neg == b.neg {
+        (x.checked_add(y)?, a.neg)
+    } else {
+        match x.cmp(&y) {
+            Ordering::Equal => return Some(Some(LongDouble::ZERO)),
+            Ordering::Greater => (x - y, a.neg),
+            Ordering::Less => (y - x, b.neg),
+        }
+    };
+    Some(round_near(sum, exp, neg, false))
+}
+
+/// The integer part and the 17 decimals of `%.17Lf` for a value whose integer part fits in 128
+/// bits and whose fraction has at most 127 bits.
+fn split_near(v: LongDouble) -> Option<(u128, u64)> {
+    if !(-127..=63).contains(&v.exp) {
+        return None;
+    }
+    let mant = u128::from(v.mant);
+    if v.exp >= 0 {
+        return Some((mant << v.exp, 0));
+    }
+    let s = (-v.exp) as u32;
+    let low = mant & ((1u128 << s) - 1);
+    // low < 2^64 and 10^17 < 2^57: the product fits.
+    let scaled = low * u128::from(TEN_17);
+    let mut frac = (scaled >> s) as u64;
+    let half = 1u128 << (s - 1);
+    frac += u64::from(scaled & half != 0 && (scaled & (half - 1) != 0 || frac & 1 == 1));
+    let mut int = mant >> s;
+    if frac == TEN_17 {
+        frac = 0;
+        int += 1;
+    }
+    Some((int, frac))
+}
+
+/// As `round_sticky` for `n < 2^128` and `exp` in `NEAR`.
+fn round_near(n: u128, exp: i64, neg: bool, sticky: bool) -> Option<LongDouble> {
+    if n == 0 {
+        return Some(LongDouble::ZERO);
+    }
+    let shift = bits(n) - 64;
+    let lsb = exp + shift;
+    let mant = if shift <= 0 {
+        (n as u64) << -shift
+    } else {
+        let kept = (n >> shift) as u64;
+        let half = 1u128 << (shift - 1);
+        let up = n & half != 0 && (sticky || n & (half - 1) != 0 || kept & 1 == 1);
+        match kept.checked_add(u64::from(up)) {
+            Some(m) => m,
+            None => {
+                return Some(LongDouble {
+                    neg,
+                    mant: 1 << 63,
+                    exp: lsb + 1,
+                })
+            }
+        }
+    };
+    Some(LongDouble {
+        neg,
+        mant,
+        exp: lsb,
+    })
+}
+
+/// How many bits `n` takes.
+fn bits(n: u128) -> i64 {
+    i64::from(128 - n.leading_zeros())
 }
 
 /// Digits of a decimal number (`12.5e3` and the like) as an integer and a power of ten.
@@ -294,7 +450,21 @@ impl Big {
     }
 
     fn from_u64(n: u64) -> Big {
-        Big(vec![n as u32, (n >> 32) as u32]).trimmed()
+        Big::from_u128(u128::from(n))
+    }
+
+    fn from_u128(n: u128) -> Big {
+        Big((0..4).map(|i| (n >> (32 * i)) as u32).collect()).trimmed()
+    }
+
+    /// The value, when it fits in 128 bits.
+    fn to_u128(&self) -> Option<u128> {
+        (self.0.len() <= 4).then(|| {
+            self.0
+                .iter()
+                .rev()
+                .fold(0u128, |n, &limb| (n << 32) | u128::from(limb))
+        })
     }
 
     fn trimmed(mut self) -> Big {
@@ -600,6 +770,55 @@ mod tests {
             let (q, r) = n.div_rem_u64(d);
             let (q2, r2) = n.div_rem_bits(&Big::from_u64(d));
             assert_eq!((q, Big::from_u64(r)), (q2, r2), "{n:?} / {d}");
+        }
+    }
+
+    /// The reading of a plain decimal through big integers only.
+    fn parse_exact(s: &str) -> Option<LongDouble> {
+        let (n, e) = parse_decimal(s.as_bytes())?;
+        from_parts(n, 0, e)
+    }
+
+    #[test]
+    fn the_128_bit_paths_agree_with_the_big_integer_ones() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(17);
+        let mut values = Vec::new();
+        for _ in 0..20_000 {
+            let int_digits = rng.gen_range(1..=21);
+            let frac_digits = rng.gen_range(0..=17);
+            let digits: String = (0..int_digits + frac_digits)
+                .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                .collect();
+            let text = if frac_digits == 0 {
+                digits
+            } else {
+                format!("{}.{}", &digits[..int_digits], &digits[int_digits..])
+            };
+            let fast = parse_plain_decimal(text.as_bytes());
+            assert_eq!(fast, parse_exact(&text), "{text}");
+            values.push(fast.unwrap());
+        }
+        for _ in 0..20_000 {
+            // Random significands and exponents around and beyond the 128-bit paths' range.
+            values.push(LongDouble {
+                neg: rng.gen(),
+                mant: rng.gen::<u64>() | 1 << 63,
+                exp: rng.gen_range(-300..300),
+            });
+        }
+        for w in values.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if let Some((int, frac)) = split_near(a) {
+                assert_eq!((Big::from_u128(int), frac), a.split_exact(), "{a:?}");
+            }
+            for b in [b, LongDouble { neg: !b.neg, ..b }] {
+                if a.mant != 0 && b.mant != 0 {
+                    if let Some(fast) = add_near(a, b) {
+                        assert_eq!(fast, a.add_exact(b), "{a:?} + {b:?}");
+                    }
+                }
+            }
         }
     }
 

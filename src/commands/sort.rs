@@ -20,7 +20,7 @@ use crate::protocol::error::CmdError;
 use crate::protocol::reply::Reply;
 use crate::server::shards::{owner_of, MultiShard, ShardId};
 use crate::storage::clock::UnixMillis;
-use crate::storage::list::{End, ListValue};
+use crate::storage::list::{Elem, End, ListValue};
 use crate::storage::value::Value;
 
 /// Registers SORT and SORT_RO with the flags `COMMAND INFO` shows on Redis 7.0.
@@ -104,15 +104,24 @@ async fn sort_generic(cx: AsyncCtx, argv: Vec<Bytes>, readonly: bool) -> CmdResu
     let db = cx.db;
     let tx = MultiShard::lock_all().await;
     let key = argv[1].clone();
-    let (kind, mut elems) = tx
+    // A list sorted by its own elements is sorted where it lives, and only the elements LIMIT
+    // picks leave it.
+    let by_itself =
+        (!req.dont_sort && req.by.is_none()).then_some((req.alpha, req.desc, req.limit));
+    let (kind, mut elems, picked_already) = tx
         .run(owner_of(&key), move |ks| {
             with_shard_ctx(ks, db, UnixMillis::now(), |cx| {
                 let Some(e) = cx.lookup_read(&key) else {
-                    return Ok((Kind::List, Vec::new()));
+                    return Ok((Kind::List, Vec::new(), false));
                 };
                 Ok(match &mut e.value {
-                    Value::List(l) => (Kind::List, l.range(0, l.len(), false)),
-                    Value::Set(s) => (Kind::Set, s.iter().map(|m| m.to_bytes()).collect()),
+                    Value::List(l) => match by_itself {
+                        Some((alpha, desc, limit)) => {
+                            (Kind::List, sorted_list_span(l, alpha, desc, limit)?, true)
+                        }
+                        None => (Kind::List, l.range(0, l.len(), false), false),
+                    },
+                    Value::Set(s) => (Kind::Set, s.iter().map(|m| m.to_bytes()).collect(), false),
                     Value::ZSet(z) => {
                         // Redis converts a sorted set it sorts for good; OBJECT ENCODING
                         // shows it.
@@ -120,6 +129,7 @@ async fn sort_generic(cx: AsyncCtx, argv: Vec<Bytes>, readonly: bool) -> CmdResu
                         (
                             Kind::ZSet,
                             z.iter().map(|(m, _)| m.clone()).collect::<Vec<Bytes>>(),
+                            false,
                         )
                     }
                     _ => return Err(CmdError::WrongType),
@@ -134,21 +144,25 @@ async fn sort_generic(cx: AsyncCtx, argv: Vec<Bytes>, readonly: bool) -> CmdResu
         req.alpha = true;
         req.by = None;
     }
-    let (start, end) = limit_span(req.limit, elems.len());
-    if !req.dont_sort {
-        let weights = match &req.by {
-            Some(p) => Some(lookup_all(&tx, db, p, &elems).await),
-            None => None,
-        };
-        elems = sorted(elems, weights, req.alpha, req.desc)?;
-    } else if kind != Kind::Set && req.desc {
-        // Unsorted lists and sorted sets keep their own order, walked from the other end.
-        elems.reverse();
-    }
-    let picked: Vec<Bytes> = elems
-        .get(start..end)
-        .map(<[Bytes]>::to_vec)
-        .unwrap_or_default();
+    let picked: Vec<Bytes> = if picked_already {
+        // Sorted and cut to LIMIT on the list's shard.
+        elems
+    } else {
+        let (start, end) = limit_span(req.limit, elems.len());
+        if !req.dont_sort {
+            let weights = match &req.by {
+                Some(p) => Some(lookup_all(&tx, db, p, &elems).await),
+                None => None,
+            };
+            elems = sorted(elems, weights, req.alpha, req.desc)?;
+        } else if kind != Kind::Set && req.desc {
+            // Unsorted lists and sorted sets keep their own order, walked from the other end.
+            elems.reverse();
+        }
+        elems.truncate(end);
+        elems.drain(..start.min(elems.len()));
+        elems
+    };
     let out: Vec<Option<Bytes>> = if req.get.is_empty() {
         picked.into_iter().map(Some).collect()
     } else {
@@ -218,7 +232,6 @@ fn sorted(
         Num(f64),
         Text(Option<Bytes>),
     }
-    let bad = || CmdError::custom("ERR One or more scores can't be converted into double");
     let mut keyed: Vec<(Key, Bytes)> = Vec::with_capacity(elems.len());
     let by_weight = weights.is_some();
     let mut weights = weights.unwrap_or_default().into_iter();
@@ -231,9 +244,9 @@ fn sorted(
             (true, false) => Key::Text(None),
             (false, true) => match weights.next().flatten() {
                 None => Key::Num(0.0),
-                Some(b) => Key::Num(parse_score(&b).ok_or_else(bad)?),
+                Some(b) => Key::Num(parse_score(&b).ok_or_else(bad_score)?),
             },
-            (false, false) => Key::Num(parse_score(&e).ok_or_else(bad)?),
+            (false, false) => Key::Num(parse_score(&e).ok_or_else(bad_score)?),
         };
         keyed.push((k, e));
     }
@@ -251,6 +264,54 @@ fn sorted(
         }
     });
     Ok(keyed.into_iter().map(|(_, e)| e).collect())
+}
+
+/// The elements of `list` that LIMIT picks once the list is sorted by its elements (as numbers,
+/// or as bytes with `alpha`; `sorted`'s rules), without making a `Bytes` of the others.
+fn sorted_list_span(
+    list: &ListValue,
+    alpha: bool,
+    desc: bool,
+    limit: Option<(i64, i64)>,
+) -> Result<Vec<Bytes>, CmdError> {
+    let mut keyed: Vec<(f64, Elem<'_>)> = Vec::with_capacity(list.len());
+    for e in list.iter() {
+        let score = match (alpha, e) {
+            (true, _) => 0.0,
+            // The nearest double, as strtod gives for the element's decimal text.
+            (false, Elem::Int(n)) => n as f64,
+            (false, Elem::Str(b)) => parse_score(b).ok_or_else(bad_score)?,
+        };
+        keyed.push((score, e));
+    }
+    keyed.sort_by(|(sa, ea), (sb, eb)| {
+        let o = sa
+            .partial_cmp(sb)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| with_text(*ea, |a| with_text(*eb, |b| a.cmp(b))));
+        if desc {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    let (start, end) = limit_span(limit, keyed.len());
+    Ok(keyed[start..end]
+        .iter()
+        .map(|&(_, e)| e.to_bytes())
+        .collect())
+}
+
+/// Calls `f` with the bytes of `e`, written out on the stack for an integer.
+fn with_text<R>(e: Elem<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
+    match e {
+        Elem::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
+        Elem::Str(b) => f(b),
+    }
+}
+
+fn bad_score() -> CmdError {
+    CmdError::custom("ERR One or more scores can't be converted into double")
 }
 
 /// A weight as `strtod` reads it: the whole text must be a number, NaN is refused.

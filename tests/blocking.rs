@@ -1,7 +1,8 @@
 //! Blocking commands as a user sees them: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
 //! BZPOPMAX, BZMPOP, XREAD BLOCK and XREADGROUP BLOCK answer at once when they can, wait otherwise, wake when another client
 //! (whatever core it is on) pushes, time out with a null reply, serve waiters first come first
-//! served, lose nothing when a waiting client goes away, and never block inside MULTI.
+//! served, lose nothing when a waiting client goes away, never block inside MULTI, and time out
+//! while other clients keep the executor busy.
 
 mod common;
 
@@ -78,6 +79,44 @@ fn timeouts_give_null_replies() {
     raw.expect(&nil_array());
     raw.send_cmd(&["BRPOPLPUSH", "a", "b", "0.1"]);
     raw.expect(&nil_array());
+}
+
+#[test]
+fn a_timeout_fires_while_other_clients_keep_the_core_busy() {
+    // One executor: the pipelined load below keeps it busy the whole time, so the timeout can
+    // only fire if a busy executor still serves its timers.
+    let srv = TestServer::builder().threads(1).start();
+    let port = srv.port();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut raw = RawConn::connect(port);
+            let batch: Vec<u8> = (0..64)
+                .flat_map(|_| encode_command(&["SET", "k", "v"]))
+                .collect();
+            let started = Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if started.elapsed() > Duration::from_secs(20) {
+                    return false;
+                }
+                raw.send(&batch);
+                for _ in 0..64 {
+                    raw.expect(b"+OK\r\n");
+                }
+            }
+            true
+        })
+    };
+    sleep(SETTLE);
+    let mut raw = RawConn::connect(port);
+    raw.send_cmd(&["BLPOP", "nothing", "0.2"]);
+    raw.expect(&nil_array());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        load.join().expect("the load thread ends"),
+        "BLPOP timed out only once the load had stopped"
+    );
 }
 
 #[test]

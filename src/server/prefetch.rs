@@ -7,6 +7,9 @@
 //! depend on nothing but their own key, so the processor overlaps the misses of several keys, and
 //! the commands then find their entries in cache. Measured with a 100k-key keyspace at -P 16:
 //! ~22 % less CPU per GET and SET, and no measurable cost with a keyspace that fits the cache.
+//! A first pass asks for every key's slot before the lookups (`Db::prefetch_slot`), so that the
+//! slots' misses overlap too: GET -P 16 0.39-0.41 -> 0.36-0.37 µs, SET 0.49-0.51 -> 0.46-0.48,
+//! SET of 1 KiB 1.28 -> 1.19.
 //!
 //! A hint only: the second argument is taken as the key (it is, for nearly every command that has
 //! one); a wrong guess (an argument that is no key, a key a SELECT later moves to another db)
@@ -22,6 +25,7 @@
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::owner_of;
 use crate::protocol::parser::RequestParser;
+use crate::storage::cache_hint::prefetch;
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::Db;
 use crate::storage::str_value::StrValue;
@@ -37,6 +41,13 @@ pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
     let me = local().id;
     with_keyspace(|ks| {
         let db = &ks.dbs[db];
+        // First every key's slot is asked for, then every key is looked up: the slots' misses
+        // overlap instead of each lookup waiting for its own.
+        parser.for_each_read_ahead_key(|key| {
+            if owner_of(key) == me {
+                db.prefetch_slot(key);
+            }
+        });
         parser.for_each_read_ahead_key(|key| {
             if owner_of(key) == me {
                 warm(db, key, now);
@@ -59,17 +70,6 @@ pub fn warm(db: &Db, key: &[u8], now: UnixMillis) {
 #[inline]
 fn touch_value(v: &Value) {
     if let Value::Str(StrValue::Owned(b)) = v {
-        // A prefetch, unlike a load, retires at once: the processor does not wait for the line
-        // before going on to the next key.
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch never faults, whatever the
-        // address; this one points into a live allocation anyway.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                b.as_ptr() as *const i8
-            )
-        };
-        #[cfg(not(target_arch = "x86_64"))]
-        std::hint::black_box(b.first().copied());
+        prefetch(b.as_ptr());
     }
 }

@@ -228,6 +228,11 @@ impl Db {
         self.map.get(key).filter(|e| !e.is_expired(now))
     }
 
+    /// Asks the cache for `key`'s entry ahead of a lookup (see `KeyTable::prefetch_slot`).
+    pub fn prefetch_slot(&self, key: &[u8]) {
+        self.map.prefetch_slot(key);
+    }
+
     /// True when `key` exists and has not expired (deleting it if it has).
     pub fn contains(&mut self, key: &[u8], now: UnixMillis) -> bool {
         self.get(key, now).is_some()

@@ -1,5 +1,6 @@
 //! The shard keyspace: databases, values and their encodings, expiry.
 
+pub mod cache_hint;
 pub mod clock;
 pub mod cold_copy;
 pub mod db;

@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use rand::Rng;
 
+use super::cache_hint::prefetch;
 use super::small_bytes::SmallBytes;
 
 /// Bits in a SCAN position: the top 56 bits of a key's hash. The 8 bits above are left to the
@@ -277,6 +278,18 @@ impl<V, M: Mark<V>> KeyTable<V, M> {
             .entries
             .find(in_segment(hash), |s| s.key() == key)
             .map(|s| s.pair())
+    }
+
+    /// Asks the cache for the slot of every entry whose hash bits match `key`'s, without
+    /// reading the slots: a lookup of `key` soon after finds its slot in cache.
+    pub fn prefetch_slot(&self, key: &[u8]) {
+        let hash = self.hash(key);
+        for s in self.segments[self.segment_of(hash)]
+            .entries
+            .iter_hash(in_segment(hash))
+        {
+            prefetch(&**s as *const Slot<V>);
+        }
     }
 
     /// True when `key` is stored.

@@ -168,9 +168,10 @@ fn human_text(neg: bool, int: Big, frac: u64) -> String {
         None => out.push_str(&int.to_decimal()),
     }
     out.push('.');
-    let digits = itoa::Buffer::new().format(frac).len();
-    out.extend(std::iter::repeat_n('0', 17 - digits));
-    out.push_str(itoa::Buffer::new().format(frac));
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(frac);
+    out.extend(std::iter::repeat_n('0', 17 - digits.len()));
+    out.push_str(digits);
     let kept = out.trim_end_matches('0').trim_end_matches('.').len();
     out.truncate(kept);
     if out == "-0" {

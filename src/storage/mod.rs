@@ -2,7 +2,6 @@
 
 pub mod cache_hint;
 pub mod clock;
-pub mod cold_copy;
 pub mod db;
 pub mod hash;
 pub mod inline;

@@ -13,7 +13,6 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 
-use super::cold_copy::copy_to_cold;
 use super::inline::InlineBytes;
 #[cfg(test)]
 use super::inline::INLINE_MAX;
@@ -84,7 +83,7 @@ impl StrValue {
                 if old.len() != b.len() {
                     return false;
                 }
-                copy_to_cold(old, b);
+                old.copy_from_slice(b);
                 true
             }
             StrValue::Shared(old) => {
@@ -93,7 +92,7 @@ impl StrValue {
                 }
                 match std::mem::take(&mut **old).try_into_mut() {
                     Ok(mut buf) => {
-                        copy_to_cold(&mut buf, b);
+                        buf.copy_from_slice(b);
                         **old = buf.freeze();
                         true
                     }

@@ -124,11 +124,13 @@ impl LongDouble {
     /// decimals rounded to nearest, ties to even), then trailing zeros and a bare `.` removed,
     /// and `-0` written `0`.
     pub fn to_human(self) -> String {
-        let (int, frac) = match split_near(self) {
-            Some((int, frac)) => (Big::from_u128(int), frac),
-            None => self.split_exact(),
-        };
-        human_text(self.neg, int, frac)
+        match split_near(self) {
+            Some((int, frac)) => human_text(self.neg, itoa::Buffer::new().format(int), frac),
+            None => {
+                let (int, frac) = self.split_exact();
+                human_text(self.neg, &int.to_decimal(), frac)
+            }
+        }
     }
 
     /// The integer part and the 17 decimals of `%.17Lf`, in big integers, for any value.
@@ -156,17 +158,14 @@ impl LongDouble {
 /// 10^17: one unit of the integer part, in the 17 decimals `%.17Lf` writes.
 const TEN_17: u64 = 100_000_000_000_000_000;
 
-/// The text `%.17Lf` gives for the integer part `int` and the decimals `frac`, with trailing
-/// zeros and a bare `.` removed, and `-0` written `0`.
-fn human_text(neg: bool, int: Big, frac: u64) -> String {
-    let mut out = String::with_capacity(48);
+/// The text `%.17Lf` gives for the integer part written `int` and the decimals `frac`, with
+/// trailing zeros and a bare `.` removed, and `-0` written `0`.
+fn human_text(neg: bool, int: &str, frac: u64) -> String {
+    let mut out = String::with_capacity(int.len() + 19);
     if neg {
         out.push('-');
     }
-    match int.to_u128() {
-        Some(small) => out.push_str(itoa::Buffer::new().format(small)),
-        None => out.push_str(&int.to_decimal()),
-    }
+    out.push_str(int);
     out.push('.');
     let mut buf = itoa::Buffer::new();
     let digits = buf.format(frac);
@@ -456,16 +455,6 @@ impl Big {
 
     fn from_u128(n: u128) -> Big {
         Big((0..4).map(|i| (n >> (32 * i)) as u32).collect()).trimmed()
-    }
-
-    /// The value, when it fits in 128 bits.
-    fn to_u128(&self) -> Option<u128> {
-        (self.0.len() <= 4).then(|| {
-            self.0
-                .iter()
-                .rev()
-                .fold(0u128, |n, &limb| (n << 32) | u128::from(limb))
-        })
     }
 
     fn trimmed(mut self) -> Big {

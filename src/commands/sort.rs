@@ -288,7 +288,7 @@ fn sorted_list_span(
         let o = sa
             .partial_cmp(sb)
             .unwrap_or(Ordering::Equal)
-            .then_with(|| with_text(*ea, |a| with_text(*eb, |b| a.cmp(b))));
+            .then_with(|| ea.with_bytes(|a| eb.with_bytes(|b| a.cmp(b))));
         if desc {
             o.reverse()
         } else {
@@ -300,14 +300,6 @@ fn sorted_list_span(
         .iter()
         .map(|&(_, e)| e.to_bytes())
         .collect())
-}
-
-/// Calls `f` with the bytes of `e`, written out on the stack for an integer.
-fn with_text<R>(e: Elem<'_>, f: impl FnOnce(&[u8]) -> R) -> R {
-    match e {
-        Elem::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
-        Elem::Str(b) => f(b),
-    }
 }
 
 fn bad_score() -> CmdError {

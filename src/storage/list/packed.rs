@@ -28,9 +28,14 @@ pub enum Elem<'a> {
 impl Elem<'_> {
     /// The element's bytes, as a reply carries them.
     pub fn to_bytes(self) -> Bytes {
+        self.with_bytes(Bytes::copy_from_slice)
+    }
+
+    /// Calls `f` with the element's bytes, an integer's written out on the stack.
+    pub fn with_bytes<R>(self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
-            Elem::Int(n) => Bytes::copy_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-            Elem::Str(s) => Bytes::copy_from_slice(s),
+            Elem::Int(n) => f(itoa::Buffer::new().format(n).as_bytes()),
+            Elem::Str(s) => f(s),
         }
     }
 }

@@ -189,25 +189,38 @@ enum Op {
     Val { value: u8, len: usize },
 }
 
+/// The registers covered and the bytes taken by the opcode at `s[i]` (VAL, XZERO or ZERO; an
+/// XZERO cut short by the end of `s` reads its missing byte as 0).
+///
+/// Each kind of opcode is its own branch, so a walk that advances by the size depends on a
+/// predicted branch rather than on the byte just loaded (see `locate`).
+#[inline(always)]
+fn span_and_size(s: &[u8], i: usize) -> (usize, usize) {
+    let b = s[i];
+    if b & 0x80 != 0 {
+        ((b & 0x03) as usize + 1, 1)
+    } else if b & 0x40 != 0 {
+        let lo = s.get(i + 1).copied().unwrap_or(0) as usize;
+        ((((b & 0x3f) as usize) << 8 | lo) + 1, 2)
+    } else {
+        (b as usize + 1, 1)
+    }
+}
+
 impl Op {
     /// Decodes the opcode at `s[i]`.
     fn at(s: &[u8], i: usize) -> Op {
         let b = s[i];
+        let (len, size) = span_and_size(s, i);
         if b & 0x80 != 0 {
             Op::Val {
                 value: ((b >> 2) & 0x1f) + 1,
-                len: (b & 0x03) as usize + 1,
-            }
-        } else if b & 0x40 != 0 {
-            let lo = s.get(i + 1).copied().unwrap_or(0) as usize;
-            Op::Zero {
-                len: (((b & 0x3f) as usize) << 8 | lo) + 1,
-                wide: true,
+                len,
             }
         } else {
             Op::Zero {
-                len: b as usize + 1,
-                wide: false,
+                len,
+                wide: size == 2,
             }
         }
     }
@@ -356,15 +369,8 @@ fn sparse_raise(
 /// its time here, as Redis's does).
 fn locate(s: &[u8], index: usize) -> Result<(usize, usize, Option<usize>), HllError> {
     let (mut at, mut first, mut prev) = (HEADER_LEN, 0usize, None);
-    while let Some(&b) = s.get(at) {
-        let (span, size) = if b & 0x80 != 0 {
-            ((b & 0x03) as usize + 1, 1)
-        } else if b & 0x40 != 0 {
-            let lo = s.get(at + 1).copied().unwrap_or(0) as usize;
-            ((((b & 0x3f) as usize) << 8 | lo) + 1, 2)
-        } else {
-            (b as usize + 1, 1)
-        };
+    while at < s.len() {
+        let (span, size) = span_and_size(s, at);
         if index < first + span {
             return Ok((at, first, prev));
         }

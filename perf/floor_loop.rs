@@ -2,7 +2,7 @@
 //!
 //! Owns: one thread running Tessera's own network ring and provided buffers the way the server's
 //! driver does (multishot receive, one gathered send per connection per turn, one enter per
-//! turn, sleeping inside the ring), with a hash map behind a minimal RESP reader that knows GET
+//! turn, sleeping inside the ring, paced as the driver paces its sleeps), with a hash map behind a minimal RESP reader that knows GET
 //! and SET. No executor, no dispatch, no keyspace, no statistics: what this costs per request is
 //! the kernel's share plus a few dozen instructions. perf/floor measures it beside Redis and
 //! Tessera, which shows how much of a gap to Redis any server could close on this machine.
@@ -18,6 +18,7 @@ use io_uring::cqueue;
 use smallvec::SmallVec;
 use tessera::server::net::buffers::ProvidedBuffers;
 use tessera::server::net::driver::set_nodelay;
+use tessera::server::net::pace::Pace;
 use tessera::server::net::ring::{NetRing, Op};
 
 const GROUP: u16 = 1;
@@ -30,6 +31,8 @@ struct Conn {
     /// Bytes handed to the kernel; `output` gathers the next send meanwhile.
     sending: Vec<u8>,
     send_in_flight: bool,
+    /// The millisecond of the last receive (see `Pace`).
+    seen_ms: u64,
     /// The peer is gone: close once no send is in flight.
     closing: bool,
 }
@@ -50,7 +53,10 @@ fn main() {
     let mut map: AHashMap<Vec<u8>, Vec<u8>> = AHashMap::new();
     let mut completions = Vec::new();
     let mut to_flush = Vec::new();
+    let mut pace = Pace::new(ring.can_gather());
+    let epoch = std::time::Instant::now();
     loop {
+        pace.tick(epoch.elapsed().as_millis() as u64);
         completions.clear();
         completions.extend(
             ring.ring
@@ -80,6 +86,7 @@ fn main() {
                     };
                     if let Some(bid) = cqueue::buffer_select(flags) {
                         if res > 0 {
+                            pace.arrival(&mut conn.seen_ms);
                             conn.input.extend_from_slice(bufs.get(bid, res as usize));
                         }
                         bufs.push(bid);
@@ -126,7 +133,7 @@ fn main() {
             ring.send(conn.fd, token, conn.sending.as_ptr(), conn.sending.len());
         }
         if completions.is_empty() && !ring.has_work() {
-            ring.wait(Duration::from_secs(1));
+            ring.wait(Duration::from_secs(1), pace.gather());
         } else {
             ring.submit();
         }

@@ -11,4 +11,5 @@
 pub mod buffers;
 pub mod driver;
 pub mod listener;
+pub mod pace;
 pub mod ring;

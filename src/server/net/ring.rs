@@ -163,11 +163,28 @@ impl NetRing {
         sq.taskrun() || sq.cq_overflow()
     }
 
+    /// True when the kernel can end a wait early once a shorter minimum wait passed with a
+    /// completion at hand (`IORING_FEAT_MIN_TIMEOUT`, Linux 6.12): what `wait` needs to gather.
+    pub fn can_gather(&self) -> bool {
+        self.ring.params().is_feature_min_timeout()
+    }
+
     /// Submits and sleeps until at least one completion arrives or `timeout` passes.
-    pub fn wait(&mut self, timeout: std::time::Duration) {
+    ///
+    /// With `gather` (only where `can_gather`), it sleeps on until `gather.0` completions
+    /// arrived, or until `gather.1` passed and at least one did: see `pace::Pace::gather`.
+    pub fn wait(
+        &mut self,
+        timeout: std::time::Duration,
+        gather: Option<(usize, std::time::Duration)>,
+    ) {
         let ts = types::Timespec::from(timeout);
-        let args = types::SubmitArgs::new().timespec(&ts);
-        match self.ring.submitter().submit_with_args(1, &args) {
+        let (want, min_wait) = gather.unwrap_or((1, std::time::Duration::ZERO));
+        let min_wait_usec = u32::try_from(min_wait.as_micros()).unwrap_or(u32::MAX);
+        let args = types::SubmitArgs::new()
+            .timespec(&ts)
+            .min_wait_usec(min_wait_usec);
+        match self.ring.submitter().submit_with_args(want, &args) {
             Ok(_) => {}
             Err(e)
                 if matches!(

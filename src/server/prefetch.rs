@@ -1,7 +1,9 @@
-//! Warming the cache for the commands a connection has read ahead.
+//! Warming the cache for the commands a connection has read ahead, and for the commands that
+//! arrived on several connections in one turn.
 //!
 //! Owns: the rule that, before a connection runs the pipelined commands of one read, each one's
-//! key is looked up once, back to back. In a keyspace larger than the cache, a lookup misses two
+//! key is looked up once, back to back; and that, before a turn runs what its receives brought,
+//! the first key of each is (`warm_arrivals`). In a keyspace larger than the cache, a lookup misses two
 //! or three times (the table's group, the slot, the key's bytes), each miss waiting for the one
 //! before it, and a command's lookup waits for the command before it. Lookups done back to back
 //! depend on nothing but their own key, so the processor overlaps the misses of several keys, and
@@ -60,6 +62,60 @@ pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
     });
 }
 
+/// Looks up, without side effects, the keys of commands that arrived on different connections
+/// in one turn, given as (db, key): without pipelining each connection brings one command, and
+/// their lookups overlap only when done here, back to back. Keys of other shards are skipped.
+pub fn warm_arrivals(keys: &[(usize, &[u8])]) {
+    let now = batch_now();
+    let me = local().id;
+    with_keyspace(|ks| {
+        let mine = || {
+            keys.iter()
+                .filter(|(_, key)| owner_of(key) == me)
+                .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
+        };
+        for (db, key) in mine() {
+            db.prefetch_slot(key);
+        }
+        for (db, key) in mine() {
+            warm(db, key, now);
+        }
+    });
+}
+
+/// The second argument of the command at the start of `input`, when its array header, its
+/// first bulk and the whole second bulk are there: a guess at a key, for warming only.
+pub fn first_key(input: &[u8]) -> Option<&[u8]> {
+    let (argc, at) = length_line(input, 0, b'*')?;
+    if argc < 2 {
+        return None;
+    }
+    let (name_len, at) = length_line(input, at, b'$')?;
+    let (key_len, at) = length_line(input, at.checked_add(name_len)?.checked_add(2)?, b'$')?;
+    input.get(at..at.checked_add(key_len)?)
+}
+
+/// Reads `<kind><decimal>\r\n` at `at`: the number, and where the next line starts.
+fn length_line(input: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
+    if *input.get(at)? != kind {
+        return None;
+    }
+    let digits_at = at + 1;
+    let digits = input.get(digits_at..)?;
+    let n_digits = digits.iter().take(11).position(|&b| b == b'\r')?;
+    if n_digits == 0 {
+        return None;
+    }
+    let mut n = 0usize;
+    for &b in &digits[..n_digits] {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + usize::from(b - b'0');
+    }
+    Some((n, digits_at + n_digits + 2))
+}
+
 /// Looks up `key` in `db` without side effects, and touches its value: the lookup of a command
 /// that is to run soon, done early so that its misses overlap with those of its neighbours.
 /// Also how a shard warms the commands another shard's connection sent it in one batch.
@@ -83,3 +139,41 @@ fn touch_value(v: &Value) {
 
 /// The most bytes of one value the read-ahead asks for: 32 lines.
 const PREFETCH_VALUE_MAX: usize = 2048;
+
+#[cfg(test)]
+mod tests {
+    use super::first_key;
+
+    #[test]
+    fn first_key_reads_the_second_argument_of_a_whole_header() {
+        assert_eq!(
+            first_key(b"*2\r\n$3\r\nGET\r\n$5\r\nkey:1\r\n"),
+            Some(&b"key:1"[..])
+        );
+        assert_eq!(
+            first_key(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nabc\r\n"),
+            Some(&b"k"[..])
+        );
+    }
+
+    #[test]
+    fn first_key_guesses_nothing_from_partial_or_odd_input() {
+        for input in [
+            &b""[..],
+            b"*2\r\n$3\r\nGET\r\n$5\r\nke",
+            b"*1\r\n$4\r\nPING\r\n",
+            b"PING\r\n",
+            b"*2\r\n$3\r\nGET\r\n$x\r\nkey\r\n",
+            b"*2\r\n$\r\n",
+            b"*2\r\n$99999999999\r\n",
+            b"*2\r\n$18446744073709551615\r\nGET",
+        ] {
+            assert_eq!(
+                first_key(input),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+}

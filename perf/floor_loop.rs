@@ -1,11 +1,12 @@
-//! The floor: the least CPU a server can spend per GET or SET on this kernel, for perf/floor.
+//! The floor loop: Tessera's network path with nothing but a hash map behind it, for perf/floor.
 //!
 //! Owns: one thread running Tessera's own network ring and provided buffers the way the server's
 //! driver does (multishot receive, one gathered send per connection per turn, one enter per
-//! turn, sleeping inside the ring, paced as the driver paces its sleeps), with a hash map behind a minimal RESP reader that knows GET
-//! and SET. No executor, no dispatch, no keyspace, no statistics: what this costs per request is
-//! the kernel's share plus a few dozen instructions. perf/floor measures it beside Redis and
-//! Tessera, which shows how much of a gap to Redis any server could close on this machine.
+//! turn, sleeping inside the ring, paced as the driver paces its sleeps), with a hash map behind
+//! a minimal RESP reader that knows GET and SET. No executor, no dispatch, no keyspace, no
+//! statistics: what this costs per request is the kernel's share plus a few dozen instructions
+//! and the map's cache misses. perf/floor measures it beside Redis and Tessera: how much of
+//! Redis's cost the network path alone saves, and what Tessera's own work adds or saves.
 //!
 //! Takes redis-server style options and ignores all but `--port`.
 

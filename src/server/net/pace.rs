@@ -7,9 +7,10 @@
 //! completion pays a wake-up and a whole turn for a handful of requests. Sleeping a little
 //! longer (50-100 µs) lets one turn serve more of them, and the clients, who get their replies
 //! together, answer together. Measured with 50 clients at -P 1: 15 % less CPU per request,
-//! more requests per second, p99 still below Redis's. With few connections it costs instead: the clients
-//! run out of replies to work on and wait for the server's nap (10 clients: up to 30 % fewer
-//! requests per second, and more CPU per request), so it is kept to many connections.
+//! more requests per second, p99 still below Redis's. With few connections it costs instead:
+//! the clients run out of replies to work on and wait for the server's nap (10 clients: up to
+//! 30 % fewer requests per second, and more CPU per request), so it is kept to many
+//! connections.
 
 use std::time::Duration;
 

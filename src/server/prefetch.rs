@@ -1,17 +1,17 @@
 //! Warming the cache for the commands a connection has read ahead, and for the commands that
 //! arrived on several connections in one turn.
 //!
-//! Owns: the rule that, before a connection runs the pipelined commands of one read, each
-//! one's key is looked up once, back to back; and that, before a turn runs what its receives
-//! brought, the first key of each is (`warm_arrivals`). In a keyspace larger than the cache, a
-//! lookup misses two or three times (the table's group, the slot, the key's bytes), each miss
-//! waiting for the one before it, and a command's lookup waits for the command before it. Lookups done back to back
+//! Owns: the rule that, before a connection runs the pipelined commands of one read, each one's key
+//! is looked up once, back to back; and that, before a turn runs what its receives brought, the
+//! first key of each is (`warm_arrivals`). In a keyspace larger than the cache, a lookup misses two
+//! or three times (the table's group, the slot, the key's bytes), each miss waiting for the one
+//! before it, and a command's lookup waits for the command before it. Lookups done back to back
 //! depend on nothing but their own key, so the processor overlaps the misses of several keys, and
-//! the commands then find their entries in cache. Measured with a 100k-key keyspace at -P 16:
-//! ~22 % less CPU per GET and SET, and no measurable cost with a keyspace that fits the cache.
-//! A first pass asks for every key's slot before the lookups (`Db::prefetch_slot`), so that the
-//! slots' misses overlap too: GET -P 16 0.39-0.41 -> 0.36-0.37 µs, SET 0.49-0.51 -> 0.46-0.48,
-//! SET of 1 KiB 1.28 -> 1.19.
+//! the commands then find their entries in cache. Measured with a 100k-key keyspace at -P 16: ~22 %
+//! less CPU per GET and SET, and no measurable cost with a keyspace that fits the cache. A first
+//! pass asks for every key's slot before the lookups (`Db::prefetch_slot`), so that the slots'
+//! misses overlap too: GET -P 16 0.39-0.41 -> 0.36-0.37 µs, SET 0.49-0.51 -> 0.46-0.48, SET of 1
+//! KiB 1.28 -> 1.19.
 //!
 //! A hint only: the second argument is taken as the key (it is, for nearly every command that has
 //! one); a wrong guess (an argument that is no key, a key a SELECT later moves to another db)

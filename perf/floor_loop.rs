@@ -17,6 +17,7 @@ use std::time::Duration;
 use ahash::AHashMap;
 use io_uring::cqueue;
 use smallvec::SmallVec;
+use tessera::protocol::parser::length_line;
 use tessera::server::net::buffers::ProvidedBuffers;
 use tessera::server::net::driver::set_nodelay;
 use tessera::server::net::pace::Pace;
@@ -150,25 +151,16 @@ fn close_when_idle(conns: &mut [Option<Conn>], token: u64) {
     }
 }
 
-/// Reads one `\r\n`-terminated decimal after a type byte at `at`: the number and where the
-/// next line starts, or None when the line is incomplete or not a number.
-fn number_line(input: &[u8], at: usize) -> Option<(usize, usize)> {
-    let end = at + input.get(at..)?.iter().position(|&b| b == b'\r')?;
-    let digits = input.get(at + 1..end)?;
-    let n = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    (input.len() > end + 1).then_some((n, end + 2))
-}
-
 /// Answers every complete command in `input` into `output`; returns the bytes consumed.
 fn answer(input: &[u8], output: &mut Vec<u8>, map: &mut AHashMap<Vec<u8>, Vec<u8>>) -> usize {
     let mut consumed = 0;
     'commands: while input.get(consumed) == Some(&b'*') {
-        let Some((argc, mut at)) = number_line(input, consumed) else {
+        let Some((argc, mut at)) = length_line(input, consumed, b'*') else {
             break;
         };
         let mut argv: SmallVec<[&[u8]; 4]> = SmallVec::new();
         for _ in 0..argc {
-            let Some((len, start)) = number_line(input, at) else {
+            let Some((len, start)) = length_line(input, at, b'$') else {
                 break 'commands;
             };
             let Some(arg) = input.get(start..start + len) else {

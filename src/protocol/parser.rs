@@ -389,6 +389,24 @@ fn expected_dollar(got: u8) -> CmdError {
     CmdError::Protocol(format!("expected '$', got '{shown}'").into())
 }
 
+/// Reads a whole `<kind><length>\r\n` line at `at` of `input` (`*2\r\n`, `$3\r\n`): the
+/// length, and where the next line starts; None when the line is incomplete, of another kind,
+/// or its length is not a non-negative number (`parse_len`'s strictness). For peeking at
+/// requests outside the parser: it keeps no state and checks no limits.
+pub fn length_line(input: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
+    if *input.get(at)? != kind {
+        return None;
+    }
+    let digits = input.get(at + 1..)?;
+    // 20 digits and the `\r`: anything longer is no i64.
+    let end = digits.iter().take(21).position(|&b| b == b'\r')?;
+    if digits.get(end + 1) != Some(&b'\n') {
+        return None;
+    }
+    let len = usize::try_from(parse_len(&digits[..end])?).ok()?;
+    Some((len, at + 1 + end + 2))
+}
+
 /// Reads a count or length with Redis's `string2ll` strictness: optional `-`, then digits with no
 /// leading zero (except `0` itself), no sign `+`, no spaces, at most 20 bytes, within i64.
 fn parse_len(b: &[u8]) -> Option<i64> {
@@ -610,6 +628,23 @@ mod tests {
         let (cmds, err, _) = parse_all(&wire);
         assert_eq!(cmds.len(), 1);
         assert!(err.is_none());
+    }
+
+    #[test]
+    fn a_length_line_is_read_only_whole_and_of_its_kind() {
+        assert_eq!(length_line(b"*2\r\n$3\r\n", 0, b'*'), Some((2, 4)));
+        assert_eq!(length_line(b"*2\r\n$3\r\n", 4, b'$'), Some((3, 8)));
+        for (input, kind) in [
+            (&b"*2\r\n"[..], b'$'),
+            (b"*2\r", b'*'),
+            (b"*2", b'*'),
+            (b"*-1\r\n", b'*'),
+            (b"*02\r\n", b'*'),
+            (b"*\r\n", b'*'),
+            (b"$123456789012345678901\r\n", b'$'),
+        ] {
+            assert_eq!(length_line(input, 0, kind), None, "{input:?}");
+        }
     }
 
     #[test]

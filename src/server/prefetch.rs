@@ -27,15 +27,16 @@
 //! SET 1.24-1.26 -> 1.15-1.19 and GET 0.91-0.93 -> 0.80-0.83 (same-run A/B). Streaming stores
 //! for the overwrite, which paid off while the lines were cold, now cost: 1.38-1.40 µs with
 //! them.
-//!
+
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::owner_of;
-use crate::protocol::parser::RequestParser;
+use crate::protocol::parser::{length_line, RequestParser};
 use crate::storage::cache_hint::prefetch;
 use crate::storage::clock::UnixMillis;
 use crate::storage::db::Db;
 use crate::storage::str_value::StrValue;
 use crate::storage::value::Value;
+use smallvec::SmallVec;
 
 /// Looks up, without side effects, the key of every command `parser` has read ahead, in db `db`
 /// of this shard. Keys owned by other shards are skipped.
@@ -69,15 +70,15 @@ pub fn warm_arrivals(keys: &[(usize, &[u8])]) {
     let now = batch_now();
     let me = local().id;
     with_keyspace(|ks| {
-        let mine = || {
-            keys.iter()
-                .filter(|(_, key)| owner_of(key) == me)
-                .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
-        };
-        for (db, key) in mine() {
+        let mine: SmallVec<[(&Db, &[u8]); 64]> = keys
+            .iter()
+            .filter(|(_, key)| owner_of(key) == me)
+            .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
+            .collect();
+        for &(db, key) in &mine {
             db.prefetch_slot(key);
         }
-        for (db, key) in mine() {
+        for &(db, key) in &mine {
             warm(db, key, now);
         }
     });
@@ -93,27 +94,6 @@ pub fn first_key(input: &[u8]) -> Option<&[u8]> {
     let (name_len, at) = length_line(input, at, b'$')?;
     let (key_len, at) = length_line(input, at.checked_add(name_len)?.checked_add(2)?, b'$')?;
     input.get(at..at.checked_add(key_len)?)
-}
-
-/// Reads `<kind><decimal>\r\n` at `at`: the number, and where the next line starts.
-fn length_line(input: &[u8], at: usize, kind: u8) -> Option<(usize, usize)> {
-    if *input.get(at)? != kind {
-        return None;
-    }
-    let digits_at = at + 1;
-    let digits = input.get(digits_at..)?;
-    let n_digits = digits.iter().take(11).position(|&b| b == b'\r')?;
-    if n_digits == 0 {
-        return None;
-    }
-    let mut n = 0usize;
-    for &b in &digits[..n_digits] {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + usize::from(b - b'0');
-    }
-    Some((n, digits_at + n_digits + 2))
 }
 
 /// Looks up `key` in `db` without side effects, and touches its value: the lookup of a command

@@ -6,8 +6,8 @@
 //! twice Redis's CPU per request. A ring created with `COOP_TASKRUN`, one accept at a time per
 //! listener (see `NetRing::accept` for why not multishot), one multishot receive per connection
 //! into a provided buffer ring, and one send per connection per loop turn reaches the kernel's
-//! floor. glommio still runs the executor, the
-//! tasks, the timers and the channels between executors.
+//! floor. glommio still runs the executor, the tasks, the timers and the channels between
+//! executors.
 
 pub mod buffers;
 pub mod driver;

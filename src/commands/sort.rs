@@ -252,16 +252,11 @@ fn sorted(
     }
     keyed.sort_by(|(ka, ea), (kb, eb)| {
         let by_key = match (ka, kb) {
-            (Key::Num(a), Key::Num(b)) => a.partial_cmp(b).unwrap_or(Ordering::Equal),
+            (Key::Num(a), Key::Num(b)) => by_score(*a, *b),
             (Key::Text(a), Key::Text(b)) => a.cmp(b),
             _ => Ordering::Equal,
         };
-        let o = by_key.then_with(|| ea.cmp(eb));
-        if desc {
-            o.reverse()
-        } else {
-            o
-        }
+        sort_order(by_key, || ea.cmp(eb), desc)
     });
     Ok(keyed.into_iter().map(|(_, e)| e).collect())
 }
@@ -285,21 +280,32 @@ fn sorted_list_span(
         keyed.push((score, e));
     }
     keyed.sort_by(|(sa, ea), (sb, eb)| {
-        let o = sa
-            .partial_cmp(sb)
-            .unwrap_or(Ordering::Equal)
-            .then_with(|| ea.with_bytes(|a| eb.with_bytes(|b| a.cmp(b))));
-        if desc {
-            o.reverse()
-        } else {
-            o
-        }
+        sort_order(
+            by_score(*sa, *sb),
+            || ea.with_bytes(|a| eb.with_bytes(|b| a.cmp(b))),
+            desc,
+        )
     });
     let (start, end) = limit_span(limit, keyed.len());
     Ok(keyed[start..end]
         .iter()
         .map(|&(_, e)| e.to_bytes())
         .collect())
+}
+
+/// SORT's order: by weight, equal weights by the elements' bytes, all of it reversed with DESC.
+fn sort_order(by_weight: Ordering, by_bytes: impl FnOnce() -> Ordering, desc: bool) -> Ordering {
+    let o = by_weight.then_with(by_bytes);
+    if desc {
+        o.reverse()
+    } else {
+        o
+    }
+}
+
+/// Two numeric weights in order; weights are never NaN (`parse_score` refuses it).
+fn by_score(a: f64, b: f64) -> Ordering {
+    a.partial_cmp(&b).unwrap_or(Ordering::Equal)
 }
 
 fn bad_score() -> CmdError {

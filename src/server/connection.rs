@@ -203,7 +203,8 @@ pub fn find(client_id: u64) -> Option<ConnRef> {
 }
 
 /// Asks the driver to send what was appended to the connection of `token` from outside its
-/// own commands (a pub/sub message).
+/// own commands (a pub/sub message, a pipeline round's answers). The driver looks for such
+/// connections before it sleeps: no glommio turn is needed for them.
 pub fn schedule_flush(token: u64) {
     READY_TO_FLUSH.with(|r| {
         let mut r = r.borrow_mut();
@@ -212,7 +213,6 @@ pub fn schedule_flush(token: u64) {
             r.push(token);
         }
     });
-    note_activity();
 }
 
 /// Every open connection of this executor.
@@ -234,6 +234,11 @@ pub fn kill(client_id: u64) -> bool {
     READY_TO_FLUSH.with(|r| r.borrow_mut().push(token));
     note_activity();
     true
+}
+
+/// True when some connection has replies waiting for the driver's next flush.
+pub fn has_ready_to_flush() -> bool {
+    READY_TO_FLUSH.with(|r| !r.borrow().is_empty())
 }
 
 /// Takes the tokens of connections whose task produced replies since the last call.

@@ -11,7 +11,7 @@ use crate::commands::table::CmdResult;
 use crate::protocol::reply::Reply;
 
 use super::dispatch::RemoteCmd;
-use super::runtime::{batch_now, deliver, local, post_job, with_keyspace};
+use super::runtime::{answer, batch_now, local, post_commands, with_keyspace};
 use super::shards::ShardId;
 
 /// At most this many commands ride in one pipeline round.
@@ -57,7 +57,7 @@ impl Pipeline {
         let origin = local().id;
         self.outstanding = self.groups.len();
         for (shard, cmds) in std::mem::take(&mut self.groups) {
-            post_job(
+            post_commands(
                 shard,
                 Box::new(move || {
                     // The shard's driver read the clock at the start of its turn, as it does for
@@ -69,7 +69,7 @@ impl Pipeline {
                         }
                         cmds.into_iter().map(|(i, c)| (i, c.run(ks, now))).collect()
                     });
-                    deliver(origin, move || {
+                    answer(origin, move || {
                         super::connection::pipeline_answered(client_id, answers)
                     });
                 }),

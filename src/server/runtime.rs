@@ -42,6 +42,12 @@ pub(crate) enum ShardMsg {
     /// Runs `f` at once, whatever holds the gate: hands a result or a wake-up to a task of
     /// this executor, so that no task is ever woken from another thread.
     Deliver(Box<dyn FnOnce() + Send>),
+    /// A connection's commands, run like `Run` without a transaction. They wake tasks only
+    /// through `deliver`, as commands run by the driver do, so they need no glommio turn.
+    Commands(Job),
+    /// Answers to `Commands`, run like `Deliver`; they wake no task (a task they spawn notes
+    /// its own activity), so they need no glommio turn.
+    Answers(Box<dyn FnOnce() + Send>),
 }
 
 /// Every shard's keyspace, by shard id, for the snapshot code (see [`keyspace_registry`]).
@@ -213,12 +219,14 @@ pub(crate) fn drain_mailbox() {
         }
         std::mem::take(&mut *m)
     };
-    note_activity();
+    // Whether glommio must take a turn: a message may have woken one of its tasks.
+    let mut wakes = false;
     for msg in msgs {
+        wakes |= !matches!(msg, ShardMsg::Commands(_) | ShardMsg::Answers(_));
         match msg {
-            ShardMsg::Deliver(f) => f(),
+            ShardMsg::Deliver(f) | ShardMsg::Answers(f) => f(),
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
-            ShardMsg::Run { job, .. } => {
+            ShardMsg::Run { job, .. } | ShardMsg::Commands(job) => {
                 let free = l.gate.borrow().is_free();
                 if free {
                     job()
@@ -245,6 +253,9 @@ pub(crate) fn drain_mailbox() {
             ShardMsg::Unlock { tx } => release_local(tx),
         }
     }
+    if wakes {
+        note_activity();
+    }
 }
 
 /// Posts `msg` to `shard` (another one) and wakes it.
@@ -260,6 +271,17 @@ fn post(shard: ShardId, msg: ShardMsg) {
 /// included): nothing waits for it; the job reports back by its own means.
 pub(crate) fn post_job(shard: ShardId, job: Job) {
     post(shard, ShardMsg::Run { tx: None, job });
+}
+
+/// Runs a connection's commands on `shard` (another one) between two of its own commands; the
+/// job answers through [`answer`].
+pub(crate) fn post_commands(shard: ShardId, job: Job) {
+    post(shard, ShardMsg::Commands(job));
+}
+
+/// Hands answers to `Commands` back to `shard`, the connection's executor (another one).
+pub(crate) fn answer(shard: ShardId, f: impl FnOnce() + Send + 'static) {
+    post(shard, ShardMsg::Answers(Box::new(f)));
 }
 
 /// Runs `f` on `shard`'s executor as soon as it looks at its mail (at once when `shard` is this

@@ -104,10 +104,16 @@ impl Driver {
         self.slot_index(token).map(|i| &mut self.slots[i])
     }
 
-    /// One turn: reap, run, flush, submit. Returns true when anything happened.
+    /// One turn: run peers' mail, reap, run, flush, submit. Returns true when anything happened.
     pub fn turn(&mut self) -> bool {
         refresh_now();
         self.pace.tick(batch_now().0);
+        // Mail first: answers to this shard's connections then leave with this turn's sends
+        // instead of waiting for the next turn.
+        let mail = shared().doorbells[local().id].take_mail();
+        if mail {
+            drain_mailbox();
+        }
         // Completions reaped here were posted by the previous turn's closing enter, which both
         // sends and runs the kernel's deferred completion work: one system call per turn.
         self.completions.clear();
@@ -140,7 +146,7 @@ impl Driver {
         self.to_flush = tokens;
         self.to_flush.clear();
         self.ring.submit();
-        reaped || flushed
+        mail || reaped || flushed
     }
 
     /// Warms the keys of the commands this turn's receives begin with, on every connection at
@@ -455,15 +461,11 @@ pub async fn run(listeners: Vec<OwnedFd>) {
     let mut last_glommio_turn = batch_now();
     loop {
         let worked = d.turn();
-        // glommio needs a turn only for work that came its way: a peer's message or wake-up
-        // (the doorbell's mail flag), a task of ours that became ready (activity), or a timer
-        // that may be due. Otherwise the driver keeps the core to itself.
-        let mail = doorbell.take_mail();
-        if mail {
-            drain_mailbox();
-        }
+        // glommio needs a turn only for work that came its way: a task of ours that became
+        // ready, or woken by a peer's message (activity), or a timer that may be due.
+        // Otherwise the driver keeps the core to itself.
         let batch_clock = batch_now();
-        if mail || l.activity.get() != seen || batch_clock != last_glommio_turn {
+        if l.activity.get() != seen || batch_clock != last_glommio_turn {
             glommio_turn().await;
             last_glommio_turn = batch_clock;
         }
@@ -476,7 +478,7 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         // This turn's writes go to the replication stream in one piece.
         crate::replication::propagate::flush_shard();
         let now = l.activity.get();
-        if worked || mail || now != seen {
+        if worked || now != seen || connection::has_ready_to_flush() {
             seen = now;
             continue;
         }
@@ -485,7 +487,11 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         // a yield, unlike a glommio turn, costs no system call and no timer.
         futures_lite::future::yield_now().await;
         crate::replication::propagate::flush_shard();
-        if l.activity.get() == seen && !doorbell.has_mail() && !d.ring.has_work() {
+        if l.activity.get() == seen
+            && !doorbell.has_mail()
+            && !d.ring.has_work()
+            && !connection::has_ready_to_flush()
+        {
             d.ring.wait(IDLE_WAIT, d.pace.gather());
         }
         doorbell.awake();

@@ -7,6 +7,7 @@
 
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 use super::client::ClientState;
@@ -46,7 +47,9 @@ pub struct RemoteCmd {
     f: ShardFn,
     keys: KeySpec,
     db: usize,
-    argv: Vec<Bytes>,
+    /// Its arguments, in place when few: the connection's own vector keeps its capacity, and
+    /// the shard that runs the command frees no vector of another thread's.
+    argv: SmallVec<[Bytes; 4]>,
 }
 
 impl RemoteCmd {
@@ -55,11 +58,10 @@ impl RemoteCmd {
         run_on(ks, self.f, self.keys, self.db, now, &self.argv)
     }
 
-    /// Looks its first key up ahead of running it (see `prefetch`).
-    pub fn warm(&self, ks: &Keyspace, now: UnixMillis) {
-        if let (Some(key), Some(db)) = (self.argv.get(1), ks.dbs.get(self.db)) {
-            super::prefetch::warm(db, key, now);
-        }
+    /// Its db and the key it looks up first (taken to be its second argument), for warming
+    /// (see `prefetch`).
+    pub fn first_key(&self) -> Option<(usize, &[u8])> {
+        self.argv.get(1).map(|key| (self.db, key.as_ref()))
     }
 
     /// Runs it through a hop of its own (inside EXEC, under the transaction's locks).
@@ -364,7 +366,7 @@ fn route(
             with_keyspace(|ks| run_on_with(ks, f, spec.keys, db, now, argv, reply_to)).into(),
         );
     }
-    let argv = std::mem::take(argv);
+    let argv = argv.drain(..).collect();
     let cmd = RemoteCmd {
         shard: target,
         f,

@@ -59,20 +59,11 @@ impl Pipeline {
         for (shard, cmds) in std::mem::take(&mut self.groups) {
             post_commands(
                 shard,
-                Box::new(move || {
-                    // The shard's driver read the clock at the start of its turn, as it does for
-                    // its own connections' commands.
-                    let now = batch_now();
-                    let answers: Vec<(usize, CmdResult)> = with_keyspace(|ks| {
-                        for (_, c) in &cmds {
-                            c.warm(ks, now);
-                        }
-                        cmds.into_iter().map(|(i, c)| (i, c.run(ks, now))).collect()
-                    });
-                    answer(origin, move || {
-                        super::connection::pipeline_answered(client_id, answers)
-                    });
-                }),
+                RoundPart {
+                    origin,
+                    client_id,
+                    cmds,
+                },
             );
         }
     }
@@ -91,5 +82,37 @@ impl Pipeline {
         self.slots
             .into_iter()
             .map(|r| r.expect("every command of a finished round has its reply"))
+    }
+}
+
+/// One shard's part of a pipeline round: the commands it owns, in request order, and where their
+/// answers go.
+pub struct RoundPart {
+    origin: ShardId,
+    client_id: u64,
+    cmds: Vec<(usize, RemoteCmd)>,
+}
+
+impl RoundPart {
+    /// The (db, key) each command looks up first, for warming (see `prefetch`).
+    pub fn keys(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        self.cmds.iter().filter_map(|(_, c)| c.first_key())
+    }
+
+    /// Runs the commands in order on this shard's keyspace and sends their answers back.
+    pub fn run(self) {
+        // The shard's driver read the clock at the start of its turn, as it does for its own
+        // connections' commands.
+        let now = batch_now();
+        let RoundPart {
+            origin,
+            client_id,
+            cmds,
+        } = self;
+        let answers: Vec<(usize, CmdResult)> =
+            with_keyspace(|ks| cmds.into_iter().map(|(i, c)| (i, c.run(ks, now))).collect());
+        answer(origin, move || {
+            super::connection::pipeline_answered(client_id, answers)
+        });
     }
 }

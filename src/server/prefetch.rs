@@ -75,13 +75,37 @@ pub fn warm_arrivals(keys: &[(usize, &[u8])]) {
             .filter(|(_, key)| owner_of(key) == me)
             .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
             .collect();
-        for &(db, key) in &mine {
+        warm_all(&mine, now);
+    });
+}
+
+/// Looks up, without side effects, keys of this shard given as (db, key): the commands other
+/// shards' connections sent it, which arrive together in its mailbox.
+pub fn warm_keys(keys: &[(usize, &[u8])]) {
+    if keys.is_empty() {
+        return;
+    }
+    let now = batch_now();
+    with_keyspace(|ks| {
+        let found: SmallVec<[(&Db, &[u8]); 64]> = keys
+            .iter()
+            .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
+            .collect();
+        warm_all(&found, now);
+    });
+}
+
+/// First every key's slot is asked for, then every key is looked up: the slots' misses overlap
+/// instead of each lookup waiting for its own.
+fn warm_all(keys: &[(&Db, &[u8])], now: UnixMillis) {
+    if keys.len() > 1 {
+        for &(db, key) in keys {
             db.prefetch_slot(key);
         }
-        for &(db, key) in &mine {
-            warm(db, key, now);
-        }
-    });
+    }
+    for &(db, key) in keys {
+        warm(db, key, now);
+    }
 }
 
 /// The second argument of the command at the start of `input`, when its array header, its
@@ -98,9 +122,8 @@ pub fn first_key(input: &[u8]) -> Option<&[u8]> {
 
 /// Looks up `key` in `db` without side effects, and touches its value: the lookup of a command
 /// that is to run soon, done early so that its misses overlap with those of its neighbours.
-/// Also how a shard warms the commands another shard's connection sent it in one batch.
 #[inline]
-pub fn warm(db: &Db, key: &[u8], now: UnixMillis) {
+fn warm(db: &Db, key: &[u8], now: UnixMillis) {
     if let Some(e) = db.peek(key, now) {
         touch_value(&e.value);
     }

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use super::gate::{Gate, Job, LockWaiter, TxId};
+use super::pipeline::RoundPart;
 use super::shards::ShardId;
 use super::shared::{shared, Shared};
 use super::stats::ShardStats;
@@ -44,7 +45,7 @@ pub(crate) enum ShardMsg {
     Deliver(Box<dyn FnOnce() + Send>),
     /// A connection's commands, run like `Run` without a transaction. They wake tasks only
     /// through `deliver`, as commands run by the driver do, so they need no glommio turn.
-    Commands(Job),
+    Commands(RoundPart),
     /// Answers to `Commands`, run like `Deliver`; they wake no task (a task they spawn notes
     /// its own activity), so they need no glommio turn.
     Answers(Box<dyn FnOnce() + Send>),
@@ -209,24 +210,36 @@ pub(crate) fn keyspace_registry() -> Option<Vec<*const RefCell<Keyspace>>> {
 /// Runs the messages peers posted to this shard, in the order they arrived. Called by the
 /// network driver whenever its doorbell says there is mail.
 pub(crate) fn drain_mailbox() {
+    thread_local! {
+        // The vector the mailbox is swapped with: drained messages leave their capacity here,
+        // so posting allocates nothing, and no vector is freed on another thread than its own.
+        static SPARE: RefCell<Vec<ShardMsg>> = const { RefCell::new(Vec::new()) };
+    }
     let l = local();
-    let msgs = {
+    let mut msgs = SPARE.take();
+    {
         let mut m = MAILBOXES.get().expect("mailboxes exist")[l.id]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        if m.is_empty() {
-            return;
-        }
-        std::mem::take(&mut *m)
-    };
+        std::mem::swap(&mut *m, &mut msgs);
+    }
+    warm_commands(&msgs);
     // Whether glommio must take a turn: a message may have woken one of its tasks.
     let mut wakes = false;
-    for msg in msgs {
+    for msg in msgs.drain(..) {
         wakes |= !matches!(msg, ShardMsg::Commands(_) | ShardMsg::Answers(_));
         match msg {
             ShardMsg::Deliver(f) | ShardMsg::Answers(f) => f(),
+            ShardMsg::Commands(part) => {
+                let free = l.gate.borrow().is_free();
+                if free {
+                    part.run()
+                } else {
+                    l.gate.borrow_mut().defer(Box::new(move || part.run()))
+                }
+            }
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
-            ShardMsg::Run { job, .. } | ShardMsg::Commands(job) => {
+            ShardMsg::Run { job, .. } => {
                 let free = l.gate.borrow().is_free();
                 if free {
                     job()
@@ -253,9 +266,24 @@ pub(crate) fn drain_mailbox() {
             ShardMsg::Unlock { tx } => release_local(tx),
         }
     }
+    SPARE.set(msgs);
     if wakes {
         note_activity();
     }
+}
+
+/// Looks up the keys of every connection's commands in `msgs` before any of them runs: like
+/// the driver's own arrivals (`prefetch::warm_arrivals`), their misses then overlap.
+fn warm_commands(msgs: &[ShardMsg]) {
+    let keys: smallvec::SmallVec<[(usize, &[u8]); 64]> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            ShardMsg::Commands(part) => Some(part.keys()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    super::prefetch::warm_keys(&keys);
 }
 
 /// Posts `msg` to `shard` (another one) and wakes it.
@@ -273,10 +301,10 @@ pub(crate) fn post_job(shard: ShardId, job: Job) {
     post(shard, ShardMsg::Run { tx: None, job });
 }
 
-/// Runs a connection's commands on `shard` (another one) between two of its own commands; the
-/// job answers through [`answer`].
-pub(crate) fn post_commands(shard: ShardId, job: Job) {
-    post(shard, ShardMsg::Commands(job));
+/// Runs a connection's commands on `shard` (another one) between two of its own commands; they
+/// answer through [`answer`].
+pub(crate) fn post_commands(shard: ShardId, part: RoundPart) {
+    post(shard, ShardMsg::Commands(part));
 }
 
 /// Hands answers to `Commands` back to `shard`, the connection's executor (another one).

@@ -5,18 +5,20 @@
 //! connection's replies into a single send, and submits everything with one system call. Between
 //! turns it lets glommio run its own loop (tasks, timers, channels). When nothing happens it
 //! sleeps inside the ring, after telling peers to ring its doorbell; under a steady load from
-//! many connections it sleeps a little longer, to serve more of them in one turn (`pace`).
+//! many connections it sleeps a little longer, to serve more of them in one turn (`pace`); with
+//! several shards it first waits briefly without sleeping, for peers' answers (`spin_for_work`).
 
 use io_uring::cqueue;
 use smallvec::SmallVec;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::buffers::ProvidedBuffers;
 use super::pace::Pace;
 use super::ring::{NetRing, Op};
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
+use crate::server::doorbell::Doorbell;
 use crate::server::prefetch;
 use crate::server::runtime::{batch_now, drain_mailbox, glommio_turn, local, refresh_now};
 use crate::server::shared::shared;
@@ -27,6 +29,10 @@ const BUFFER_COUNT: u16 = 512;
 const BUFFER_SIZE: usize = 16 * 1024;
 /// The longest a sleeping executor waits before running glommio's timers again.
 const IDLE_WAIT: Duration = Duration::from_millis(10);
+/// How long an executor of several waits for more work before it sleeps (see `spin_for_work`).
+/// 10 µs gave less CPU per request with 50 clients (5.1 against 5.5 µs), 20 µs more requests
+/// per second with 10 (125k against 111k).
+const SPIN: Duration = Duration::from_micros(20);
 
 struct Slot {
     generation: u32,
@@ -147,6 +153,35 @@ impl Driver {
         self.to_flush.clear();
         self.ring.submit();
         mail || reaped || flushed
+    }
+
+    /// Waits up to `SPIN` for completions or mail without sleeping, handing the core to
+    /// whatever else is runnable on it meanwhile. True when work came.
+    ///
+    /// Why: with several shards, a turn's commands for other shards come back as mail within
+    /// microseconds, and peers' commands arrive the same way. Sleeping in between costs both
+    /// sides a wake-up: the peer's system call to ring the doorbell, and a context switch here.
+    /// Measured with threads 2 on 2 cores shared with redis-benchmark, GET -P 1, 50 clients:
+    /// 100k -> 116k rps and 8.1 -> 5.7 µs of CPU per request; with 10 clients 84k -> 125k rps,
+    /// 9.9 -> 7.6 µs; -P 16 0.85 -> 0.81 µs. Spinning without yielding cost more than it saved
+    /// there (10.0 µs at -P 1): the spinning core was the client's too. One shard does not spin:
+    /// what wakes it is the network, and with 10 clients spinning raised its CPU per request by
+    /// a third.
+    fn spin_for_work(&mut self, doorbell: &Doorbell) -> bool {
+        let start = Instant::now();
+        loop {
+            for _ in 0..64 {
+                if doorbell.has_mail() || self.ring.has_work() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() > SPIN {
+                return false;
+            }
+            // SAFETY: sched_yield has no preconditions.
+            unsafe { libc::sched_yield() };
+        }
     }
 
     /// Warms the keys of the commands this turn's receives begin with, on every connection at
@@ -459,6 +494,7 @@ pub async fn run(listeners: Vec<OwnedFd>) {
     // A busy driver gives glommio a turn (its timers) whenever the batch clock, which `turn`
     // reads anyway, enters a new millisecond: no extra clock read per turn.
     let mut last_glommio_turn = batch_now();
+    let spins = shared().nr_shards > 1;
     loop {
         let worked = d.turn();
         // glommio needs a turn only for work that came its way: a task of ours that became
@@ -480,6 +516,9 @@ pub async fn run(listeners: Vec<OwnedFd>) {
         let now = l.activity.get();
         if worked || now != seen || connection::has_ready_to_flush() {
             seen = now;
+            continue;
+        }
+        if spins && d.pace.gather().is_none() && d.spin_for_work(doorbell) {
             continue;
         }
         doorbell.prepare_to_sleep();

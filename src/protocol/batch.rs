@@ -100,7 +100,7 @@ impl Batch {
 
     /// Calls `f` with the second argument (the key, for most commands) of every command not
     /// handed out yet.
-    pub(super) fn for_each_second_arg(&self, mut f: impl FnMut(&[u8])) {
+    pub(super) fn for_each_second_arg<'a>(&'a self, mut f: impl FnMut(&'a [u8])) {
         for i in self.next..self.cmds.len() {
             let start = if i == 0 { 0 } else { self.cmds[i - 1].1 };
             if self.cmds[i].1 - start >= 2 {

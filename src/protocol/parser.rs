@@ -154,7 +154,7 @@ impl RequestParser {
 
     /// Calls `f` with the second argument of each command read ahead, in order: the key, for
     /// most commands, so that a caller may warm the cache for them.
-    pub fn for_each_read_ahead_key(&self, f: impl FnMut(&[u8])) {
+    pub fn for_each_read_ahead_key<'a>(&'a self, f: impl FnMut(&'a [u8])) {
         self.batch.for_each_second_arg(f)
     }
 

@@ -49,7 +49,7 @@ pub struct RemoteCmd {
     db: usize,
     /// Its arguments, in place when few: the connection's own vector keeps its capacity, and
     /// the shard that runs the command frees no vector of another thread's.
-    argv: SmallVec<[Bytes; 4]>,
+    argv: SmallVec<[Bytes; 3]>,
 }
 
 impl RemoteCmd {

@@ -48,18 +48,13 @@ pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
     let me = local().id;
     with_keyspace(|ks| {
         let db = &ks.dbs[db];
-        // First every key's slot is asked for, then every key is looked up: the slots' misses
-        // overlap instead of each lookup waiting for its own.
+        let mut mine: SmallVec<[(&Db, &[u8]); 64]> = SmallVec::new();
         parser.for_each_read_ahead_key(|key| {
             if owner_of(key) == me {
-                db.prefetch_slot(key);
+                mine.push((db, key));
             }
         });
-        parser.for_each_read_ahead_key(|key| {
-            if owner_of(key) == me {
-                warm(db, key, now);
-            }
-        });
+        warm_all(&mine, now);
     });
 }
 

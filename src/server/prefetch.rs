@@ -1,9 +1,10 @@
-//! Warming the cache for the commands a connection has read ahead, and for the commands that
-//! arrived on several connections in one turn.
+//! Warming the cache for the commands a connection has read ahead, for the commands that
+//! arrived on several connections in one turn, and for those other shards mailed together.
 //!
 //! Owns: the rule that, before a connection runs the pipelined commands of one read, each one's key
-//! is looked up once, back to back; and that, before a turn runs what its receives brought, the
-//! first key of each is (`warm_arrivals`). In a keyspace larger than the cache, a lookup misses two
+//! is looked up once, back to back; that, before a turn runs what its receives brought, the
+//! first key of each is (`warm_arrivals`); and that the keys of the commands in a drained
+//! mailbox are, before any of them runs (`warm_keys`). In a keyspace larger than the cache, a lookup misses two
 //! or three times (the table's group, the slot, the key's bytes), each miss waiting for the one
 //! before it, and a command's lookup waits for the command before it. Lookups done back to back
 //! depend on nothing but their own key, so the processor overlaps the misses of several keys, and

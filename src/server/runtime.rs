@@ -2,8 +2,8 @@
 //!
 //! Owns: one glommio executor per shard, pinned to its own core; the per-executor `ShardLocal`
 //! (keyspace shard, gate, counters); the mailboxes, the hop and transaction messages and
-//! the drain that runs them. Nothing mutable here is shared between executors: they talk
-//! by messages over glommio's shared channels, and wake a sleeping peer through its doorbell.
+//! the drain that runs them. Nothing mutable here is shared between executors but the
+//! mailboxes: they talk by messages, and wake a sleeping peer through its doorbell.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

@@ -210,6 +210,40 @@ fn a_thousand_pipelined_commands_are_answered_in_order() {
 }
 
 #[test]
+fn connections_pipelining_across_four_shards_at_once_each_get_their_own_answers_in_order() {
+    // Several connections' commands for one shard reach it together, are looked up together
+    // and answered together; every connection must still get exactly its own replies.
+    let srv = TestServer::builder().threads(4).start();
+    std::thread::scope(|s| {
+        for c in 0..16 {
+            let srv = &srv;
+            s.spawn(move || {
+                let mut raw = srv.raw();
+                let mut request = Vec::new();
+                let mut expected = Vec::new();
+                for round in 0..3 {
+                    for i in 0..100 {
+                        let key = format!("conn:{c}:key:{i}");
+                        let value = format!("{c}-{round}-{i}");
+                        request.extend(encode_command(&["SET", &key, &value]));
+                        expected.extend_from_slice(b"+OK\r\n");
+                        request.extend(encode_command(&["GET", &key]));
+                        expected.extend(format!("${}\r\n{value}\r\n", value.len()).into_bytes());
+                        request.extend(encode_command(&["INCR", &format!("conn:{c}:n{i}")]));
+                        expected.extend(format!(":{}\r\n", round + 1).into_bytes());
+                    }
+                    raw.send(&request);
+                    raw.expect(&expected);
+                    request.clear();
+                    expected.clear();
+                }
+            });
+        }
+    });
+    assert_alive(&srv);
+}
+
+#[test]
 fn a_request_split_across_writes_is_assembled() {
     let srv = TestServer::start();
     let mut raw = srv.raw();

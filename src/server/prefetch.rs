@@ -63,28 +63,24 @@ pub fn warm_read_ahead(parser: &RequestParser, db: usize) {
 /// in one turn, given as (db, key): without pipelining each connection brings one command, and
 /// their lookups overlap only when done here, back to back. Keys of other shards are skipped.
 pub fn warm_arrivals(keys: &[(usize, &[u8])]) {
-    let now = batch_now();
     let me = local().id;
-    with_keyspace(|ks| {
-        let mine: SmallVec<[(&Db, &[u8]); 64]> = keys
-            .iter()
-            .filter(|(_, key)| owner_of(key) == me)
-            .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
-            .collect();
-        warm_all(&mine, now);
-    });
+    warm_in_dbs(keys.iter().filter(|(_, key)| owner_of(key) == me));
 }
 
 /// Looks up, without side effects, keys of this shard given as (db, key): the commands other
 /// shards' connections sent it, which arrive together in its mailbox.
 pub fn warm_keys(keys: &[(usize, &[u8])]) {
-    if keys.is_empty() {
-        return;
+    if !keys.is_empty() {
+        warm_in_dbs(keys.iter());
     }
+}
+
+/// `warm_all` for keys of this shard given as (db, key); keys of a db that does not exist are
+/// skipped.
+fn warm_in_dbs<'k>(keys: impl Iterator<Item = &'k (usize, &'k [u8])>) {
     let now = batch_now();
     with_keyspace(|ks| {
         let found: SmallVec<[(&Db, &[u8]); 64]> = keys
-            .iter()
             .filter_map(|&(db, key)| Some((ks.dbs.get(db)?, key)))
             .collect();
         warm_all(&found, now);

@@ -230,23 +230,9 @@ pub(crate) fn drain_mailbox() {
         wakes |= !matches!(msg, ShardMsg::Commands(_) | ShardMsg::Answers(_));
         match msg {
             ShardMsg::Deliver(f) | ShardMsg::Answers(f) => f(),
-            ShardMsg::Commands(part) => {
-                let free = l.gate.borrow().is_free();
-                if free {
-                    part.run()
-                } else {
-                    l.gate.borrow_mut().defer(Box::new(move || part.run()))
-                }
-            }
+            ShardMsg::Commands(part) => run_when_free(l, move || part.run()),
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
-            ShardMsg::Run { job, .. } => {
-                let free = l.gate.borrow().is_free();
-                if free {
-                    job()
-                } else {
-                    l.gate.borrow_mut().defer(job)
-                }
-            }
+            ShardMsg::Run { job, .. } => run_when_free(l, job),
             ShardMsg::Lock {
                 tx,
                 granted,
@@ -269,6 +255,17 @@ pub(crate) fn drain_mailbox() {
     SPARE.set(msgs);
     if wakes {
         note_activity();
+    }
+}
+
+/// Runs `job` now when no transaction holds this shard's gate, else once it is released. Boxed
+/// only when it must wait.
+fn run_when_free(l: &ShardLocal, job: impl FnOnce() + Send + 'static) {
+    let free = l.gate.borrow().is_free();
+    if free {
+        job()
+    } else {
+        l.gate.borrow_mut().defer(Box::new(job))
     }
 }
 

@@ -101,8 +101,10 @@ impl NetRing {
     /// kernel hands each new connection to the waiter at the head of the socket's queue. A
     /// multishot accept never leaves that queue, so whichever executor armed first accepted
     /// every connection (10 of 10 on a 2-executor server, measured). A one-shot accept rejoins
-    /// at the tail once served, so waiting executors take connections in turn (5 and 5). The
-    /// cost is one submission per accepted connection.
+    /// at the tail once served, so waiting executors take connections that come one at a time
+    /// in turn (5 and 5). A burst still goes mostly to the executor that is awake: an accept
+    /// that finds a connection waiting completes at once (50 of `redis-benchmark -c 50`'s 51
+    /// connections, see perf/NOTES.md). The cost is one submission per accepted connection.
     pub fn accept(&mut self, fd: RawFd, index: u64) {
         let e = opcode::Accept::new(types::Fd(fd), std::ptr::null_mut(), std::ptr::null_mut())
             .build()

@@ -4,6 +4,8 @@
 //! - A full sync of every type, then thousands of seeded random writes (all DBs, MULTI/EXEC,
 //!   multi-key commands over both shards, keys expiring while the load runs, FLUSHDB) and
 //!   blocking pops served while it runs: the replica's dataset equals the master's.
+//! - Clients racing on the same keys with MSETs over both shards and APPENDs: the
+//!   replica ends with the master's values.
 //! - `CLIENT KILL TYPE replica`: the replica continues with a partial resync.
 //! - A chain stock master → Tessera → replica, then `REPLICAOF NO ONE` in the middle: the end
 //!   continues from the promoted Tessera with a partial resync (PSYNC2), takes its new
@@ -187,6 +189,50 @@ fn a_stock_replica_follows_every_write_of_a_tessera_master() {
         !log.contains("CRITICAL"),
         "the replica refused some of its master's commands:\n{log}"
     );
+}
+
+/// Clients racing on the same keys, some with MSETs over both shards, some with APPENDs: the
+/// stock replica ends with the master's values, each the last MSET's value and every APPEND
+/// after it, so each key's writes reached the stream in the order they ran on the master.
+#[test]
+fn racing_writes_across_shards_replicate_in_order() {
+    let master = start_tessera();
+    let replica = TestServer::redis_builder().start();
+    follow(&replica, &master);
+    let keys: Vec<String> = (0..4)
+        .flat_map(|i| keys_on_each_shard(&format!("race{i}:"), 2))
+        .collect();
+    let writers: Vec<_> = (0..6u64)
+        .map(|w| {
+            let mut c = master.client();
+            let keys = keys.clone();
+            std::thread::spawn(move || {
+                for i in 0..400u64 {
+                    let v = format!("{w}-{i}");
+                    let pick =
+                        |n: u64| keys[((w * 7 + i * 3 + n) % keys.len() as u64) as usize].clone();
+                    let args: Vec<String> = if (w + i) % 3 != 0 {
+                        vec!["APPEND".into(), pick(0), format!("{v};")]
+                    } else {
+                        vec![
+                            "MSET".into(),
+                            pick(0),
+                            v.clone(),
+                            pick(1),
+                            v.clone(),
+                            pick(5),
+                            v,
+                        ]
+                    };
+                    assert!(!run_args(&mut c, &args).is_error(), "{args:?}");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer thread");
+    }
+    wait_same_dataset(&master, &replica, CATCH_UP);
 }
 
 #[test]

@@ -64,6 +64,13 @@ impl RemoteCmd {
         self.argv.get(1).map(|key| (self.db, key.as_ref()))
     }
 
+    /// Every key it touches.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys
+            .positions(self.argv.len())
+            .map(|p| self.argv[p].as_ref())
+    }
+
     /// Runs it through a hop of its own (inside EXEC, under the transaction's locks).
     pub fn into_future(self) -> BoxedLocal<CmdResult> {
         Box::pin(async move { hop(self.shard, move |ks| self.run(ks, UnixMillis::now())).await })
@@ -357,7 +364,7 @@ fn route(
         };
     }
     let target = owner.unwrap_or(me);
-    if target == me && local().gate.borrow().is_free() {
+    if target == me && admits(spec.keys, argv) {
         let reply_to = out.map(|out| ReplyTo {
             out,
             resp: client.resp,
@@ -379,6 +386,12 @@ fn route(
         return Step::Wait(cmd.into_future());
     }
     Step::Remote(cmd)
+}
+
+/// True when this shard's gate lets a command with keys at `keys` in `argv` run now.
+fn admits(keys: KeySpec, argv: &[Bytes]) -> bool {
+    let g = local().gate.borrow();
+    g.is_free() || g.admits(keys.positions(argv.len()).map(|p| &argv[p][..]))
 }
 
 /// Runs a multi-key command whose keys live on several shards: one sub-call per shard holding
@@ -410,12 +423,14 @@ async fn run_split(
     let mut work = Vec::with_capacity(groups.len());
     for (shard, (idx, mut sub)) in groups {
         sub.extend_from_slice(suffix);
+        let keys = idx.iter().map(|&i| argv[positions[i]].clone()).collect();
         indices.push(idx);
-        work.push((shard, move |ks: &mut Keyspace| {
-            run_on(ks, f, spec.keys, db, UnixMillis::now(), &sub)
+        // Each part runs within its shard's turn, whose clock that shard's driver just read.
+        work.push((shard, keys, move |ks: &mut Keyspace| {
+            run_on(ks, f, spec.keys, db, batch_now(), &sub)
         }));
     }
-    let (tx, results) = MultiShard::lock_and_run(work).await;
+    let (tx, results) = MultiShard::lock_keys_and_run(work).await;
     drop(tx);
     let replies: Vec<(Vec<usize>, CmdResult)> = indices.into_iter().zip(results).collect();
     merge(strategy, positions.len(), replies)

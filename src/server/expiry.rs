@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::runtime::{local, wait_gate_free, with_keyspace};
+use super::runtime::{local, wait_gate_unheld, with_keyspace};
 use super::shared::shared;
 use crate::storage::clock::UnixMillis;
 
@@ -28,11 +28,13 @@ pub async fn run() {
         glommio::timer::sleep(period).await;
         // A cycle due while a multi-shard command holds the keyspace waits for it rather than
         // skipping: commands that lock arriving in step with the cycle would otherwise starve it.
-        wait_gate_free().await;
+        // A transaction holding keys only does not stop it: its work on this shard was done when
+        // its lock was granted.
+        wait_gate_unheld().await;
         let budget = period * CYCLE_SHARE_PERCENT / 100;
         let start = Instant::now();
         loop {
-            if !local().gate.borrow().is_free() {
+            if !local().gate.borrow().is_unheld() {
                 break;
             }
             let more = with_keyspace(|ks| ks.expire_step(UnixMillis::now(), STEP_BUDGET));

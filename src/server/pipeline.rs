@@ -99,6 +99,11 @@ impl RoundPart {
         self.cmds.iter().filter_map(|(_, c)| c.first_key())
     }
 
+    /// Every key its commands touch.
+    pub fn all_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.cmds.iter().flat_map(|(_, c)| c.keys())
+    }
+
     /// Runs the commands in order on this shard's keyspace and sends their answers back.
     pub fn run(self) {
         // The shard's driver read the clock at the start of its turn, as it does for its own

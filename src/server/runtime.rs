@@ -12,12 +12,13 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_channel::oneshot;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::gate::{Gate, Job, LockWaiter, TxId};
+use super::gate::{Gate, GrantJob, Job, LockWaiter, TxId};
 use super::pipeline::RoundPart;
 use super::shards::ShardId;
 use super::shared::{shared, Shared};
@@ -31,12 +32,14 @@ pub(crate) enum ShardMsg {
     /// Run `job` between two commands: at once when the shard is free or held by `tx`, else when
     /// the holder releases it.
     Run { tx: Option<TxId>, job: Job },
-    /// Transaction `tx` asks for this shard's lock, and runs `on_grant` once it holds it.
+    /// Transaction `tx` asks for this shard's lock (or for `keys` only), and runs `on_grant`
+    /// once it holds it.
     Lock {
         tx: TxId,
+        keys: Option<Vec<Bytes>>,
         granted: oneshot::Sender<()>,
         origin: ShardId,
-        on_grant: Option<Job>,
+        on_grant: Option<GrantJob>,
     },
     /// Transaction `tx` releases this shard.
     Unlock { tx: TxId },
@@ -230,17 +233,19 @@ pub(crate) fn drain_mailbox() {
         wakes |= !matches!(msg, ShardMsg::Commands(_) | ShardMsg::Answers(_));
         match msg {
             ShardMsg::Deliver(f) | ShardMsg::Answers(f) => f(),
-            ShardMsg::Commands(part) => run_when_free(l, move || part.run()),
+            ShardMsg::Commands(part) => run_part_when_admitted(l, part),
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
             ShardMsg::Run { job, .. } => run_when_free(l, job),
             ShardMsg::Lock {
                 tx,
+                keys,
                 granted,
                 origin,
                 on_grant,
             } => {
                 let w = l.gate.borrow_mut().request(LockWaiter {
                     tx,
+                    keys,
                     granted,
                     origin,
                     on_grant,
@@ -258,14 +263,32 @@ pub(crate) fn drain_mailbox() {
     }
 }
 
-/// Runs `job` now when no transaction holds this shard's gate, else once it is released. Boxed
-/// only when it must wait.
-fn run_when_free(l: &ShardLocal, job: impl FnOnce() + Send + 'static) {
+/// Runs `job` now when no transaction holds this shard's gate or any of its keys, else once
+/// that is so. Boxed only when it must wait.
+fn run_when_free<F: FnOnce() + Send + 'static>(l: &'static ShardLocal, job: F) {
     let free = l.gate.borrow().is_free();
     if free {
         job()
     } else {
-        l.gate.borrow_mut().defer(Box::new(job))
+        l.gate
+            .borrow_mut()
+            .defer(Box::new(move || run_when_free(local(), job)))
+    }
+}
+
+/// Runs a connection's commands now when no transaction holds this shard or their keys, else
+/// once that is so.
+fn run_part_when_admitted(l: &'static ShardLocal, part: RoundPart) {
+    let admitted = {
+        let g = l.gate.borrow();
+        g.is_free() || g.admits(part.all_keys())
+    };
+    if admitted {
+        part.run()
+    } else {
+        l.gate
+            .borrow_mut()
+            .defer(Box::new(move || run_part_when_admitted(local(), part)))
     }
 }
 
@@ -330,11 +353,24 @@ pub(crate) fn deliver_later(shard: ShardId, f: impl FnOnce() + Send + 'static) {
 fn grant(w: LockWaiter) {
     // This shard's writes so far reach the replication stream before any of the transaction's.
     crate::replication::propagate::flush_shard();
-    if let Some(job) = w.on_grant {
-        job();
-    }
+    let keys_only = w.keys.is_some();
+    let reply = w.on_grant.and_then(|job| {
+        // A transaction holding keys only is not the gate's holder: what its job writes must
+        // still go to its replication unit.
+        if keys_only {
+            local().gate.borrow_mut().set_running(Some(w.tx));
+        }
+        let reply = job();
+        if keys_only {
+            local().gate.borrow_mut().set_running(None);
+        }
+        reply
+    });
     let granted = w.granted;
     deliver(w.origin, move || {
+        if let Some(reply) = reply {
+            reply();
+        }
         let _ = granted.send(());
     });
 }
@@ -349,8 +385,9 @@ fn release_local(tx: TxId) {
     for w in released.wakers {
         w.wake();
     }
-    let next = l.gate.borrow_mut().grant_next();
-    if let Some(w) = next {
+    loop {
+        let next = l.gate.borrow_mut().grant_next();
+        let Some(w) = next else { break };
         grant(w);
     }
     note_activity();
@@ -361,15 +398,15 @@ pub(crate) fn ring(shard: ShardId) {
     shared().doorbells[shard].ring();
 }
 
-/// Resolves once this shard's gate is free.
-struct GateFree;
+/// Resolves once no transaction holds this whole shard.
+struct GateUnheld;
 
-impl Future for GateFree {
+impl Future for GateUnheld {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let l = local();
         let mut g = l.gate.borrow_mut();
-        if g.is_free() {
+        if g.is_unheld() {
             Poll::Ready(())
         } else {
             g.wait_free(cx.waker().clone());
@@ -378,9 +415,9 @@ impl Future for GateFree {
     }
 }
 
-/// Waits until no multi-shard transaction holds this shard.
-pub(crate) async fn wait_gate_free() {
-    GateFree.await
+/// Waits until no multi-shard transaction holds this whole shard (some may hold keys).
+pub(crate) async fn wait_gate_unheld() {
+    GateUnheld.await
 }
 
 pub(crate) async fn hop<R, F>(shard: ShardId, f: F) -> R
@@ -393,8 +430,19 @@ where
     }
     let l = local();
     if shard == l.id {
-        wait_gate_free().await;
-        return with_keyspace(f);
+        if l.gate.borrow().is_free() {
+            return with_keyspace(f);
+        }
+        // Deferred rather than polled for: deferred work keeps new key-holding transactions
+        // from being granted, so it runs once the current holders release.
+        // It runs outside this task's poll: it takes the poll's view of expired keys along.
+        let visible = expired_visible();
+        let (tx, rx) = oneshot::channel();
+        run_when_free(l, move || {
+            let _ = tx.send(with_keyspace_as(visible, f));
+            note_activity();
+        });
+        return rx.await.expect("a deferred hop always runs");
     }
     let (tx, rx) = oneshot::channel();
     let origin = l.id;
@@ -479,19 +527,33 @@ impl<F: Future> Future for InTx<F> {
     }
 }
 
+/// One shard a transaction locks: the whole shard (`keys: None`) or only `keys`, and the job to
+/// run there once granted.
+pub(crate) struct LockPart {
+    pub shard: ShardId,
+    pub keys: Option<Vec<Bytes>>,
+    pub on_grant: Option<GrantJob>,
+}
+
 /// Locks `shards` in the order given (ascending), running each one's job, if any, on that
 /// shard the moment its lock is granted: work that needs one shard only rides on its lock
 /// request instead of taking a round trip of its own.
-pub(crate) async fn tx_lock(shards: Vec<(ShardId, Option<Job>)>) -> TxHandle {
+pub(crate) async fn tx_lock(shards: Vec<LockPart>) -> TxHandle {
     let l = local();
     let seq = l.next_tx.get();
     l.next_tx.set(seq + 1);
     let id: TxId = ((l.id as u64) << 48) | (seq & ((1 << 48) - 1));
-    for (s, on_grant) in shards {
+    for LockPart {
+        shard: s,
+        keys,
+        on_grant,
+    } in shards
+    {
         let (granted, rx) = oneshot::channel();
         if s == l.id {
             let w = l.gate.borrow_mut().request(LockWaiter {
                 tx: id,
+                keys,
                 granted,
                 origin: l.id,
                 on_grant,
@@ -504,6 +566,7 @@ pub(crate) async fn tx_lock(shards: Vec<(ShardId, Option<Job>)>) -> TxHandle {
                 s,
                 ShardMsg::Lock {
                     tx: id,
+                    keys,
                     granted,
                     origin: l.id,
                     on_grant,

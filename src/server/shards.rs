@@ -110,7 +110,15 @@ impl MultiShard {
                 borrowed: true,
             };
         }
-        let inner = super::runtime::tx_lock(shards.iter().map(|&s| (s, None)).collect()).await;
+        let parts = shards
+            .iter()
+            .map(|&shard| super::runtime::LockPart {
+                shard,
+                keys: None,
+                on_grant: None,
+            })
+            .collect();
+        let inner = super::runtime::tx_lock(parts).await;
         MultiShard {
             shards,
             inner,
@@ -118,16 +126,19 @@ impl MultiShard {
         }
     }
 
-    /// Locks the shards of `work` and runs each shard's job there as its lock is granted, in
-    /// one message per shard; the answers come back in shard order. The locks stay held until
-    /// the `MultiShard` is dropped.
-    pub async fn lock_and_run<R, F>(mut work: Vec<(ShardId, F)>) -> (MultiShard, Vec<R>)
+    /// Locks the keys of `work` on their shards and runs each shard's job there as its lock is
+    /// granted, in one message per shard; the answers come back in shard order. Each job must
+    /// touch its shard's keys only (the locks cover nothing else). The locks stay held until the
+    /// `MultiShard` is dropped.
+    pub async fn lock_keys_and_run<R, F>(
+        mut work: Vec<(ShardId, Vec<Bytes>, F)>,
+    ) -> (MultiShard, Vec<R>)
     where
         R: Send + 'static,
         F: FnOnce(&mut Keyspace) -> R + Send + 'static,
     {
-        work.sort_by_key(|(s, _)| *s);
-        let shards: Vec<ShardId> = work.iter().map(|(s, _)| *s).collect();
+        work.sort_by_key(|(s, _, _)| *s);
+        let shards: Vec<ShardId> = work.iter().map(|(s, _, _)| *s).collect();
         debug_assert!(shards.windows(2).all(|w| w[0] < w[1]), "one job per shard");
         if let Some(inner) = super::runtime::ambient_covering(&shards) {
             let tx = MultiShard {
@@ -136,27 +147,27 @@ impl MultiShard {
                 borrowed: true,
             };
             let mut out = Vec::with_capacity(work.len());
-            for (s, f) in work {
+            for (s, _, f) in work {
                 out.push(tx.run(s, f).await);
             }
             return (tx, out);
         }
-        let origin = super::runtime::this_shard();
         let visible = crate::storage::db::expired_visible();
         let mut answers = Vec::with_capacity(work.len());
-        let mut jobs: Vec<(ShardId, Option<super::gate::Job>)> = Vec::with_capacity(work.len());
-        for (s, f) in work {
+        let mut jobs = Vec::with_capacity(work.len());
+        for (shard, keys, f) in work {
             let (tx, rx) = futures_channel::oneshot::channel();
             answers.push(rx);
-            jobs.push((
-                s,
-                Some(Box::new(move || {
+            jobs.push(super::runtime::LockPart {
+                shard,
+                keys: Some(keys),
+                on_grant: Some(Box::new(move || {
                     let r = super::runtime::with_keyspace_as(visible, f);
-                    super::runtime::deliver(origin, move || {
+                    Some(Box::new(move || {
                         let _ = tx.send(r);
-                    });
+                    }))
                 })),
-            ));
+            });
         }
         let inner = super::runtime::tx_lock(jobs).await;
         let mut out = Vec::with_capacity(answers.len());

@@ -255,7 +255,11 @@ fn key_state(c: &mut redis::Connection, key: &[u8], encodings: bool) -> Option<K
     let mut groups = Vec::new();
     let value: Vec<Vec<u8>> = match kind.as_str() {
         "none" => return None,
-        "string" => vec![must(c, &[b"GET", key]).bytes()],
+        // A key with a deadline may expire between TYPE and GET.
+        "string" => match must(c, &[b"GET", key]) {
+            Reply::Nil => return None,
+            value => vec![value.bytes()],
+        },
         "list" => bytes_of(must(c, &[b"LRANGE", key, b"0", b"-1"])),
         "hash" => {
             let flat = bytes_of(must(c, &[b"HGETALL", key]));

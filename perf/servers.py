@@ -198,14 +198,27 @@ def cpu_ns(pid):
     """CPU time (user + system) of every thread of `pid`, in ns: the sum of the first field of
     /proc/PID/task/*/schedstat. Threads that exited since the last reading are lost, so take
     readings while the server runs and subtract."""
-    total = 0
+    return sum(cpu_ns_by_thread(pid).values())
+
+
+def cpu_ns_by_thread(pid):
+    """CPU time (user + system) of each thread of `pid` in ns, by thread id."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
+                out[tid] = int(f.read().split()[0])
         except (FileNotFoundError, ProcessLookupError):
             pass
-    return total
+    return out
+
+
+def busiest_share(before, after):
+    """Of the CPU time the threads used between two `cpu_ns_by_thread` readings, the share of
+    the busiest thread: 1/N when N threads share the work evenly."""
+    used = [after[t] - before.get(t, 0) for t in after]
+    total = sum(used)
+    return max(used) / total if total > 0 else 0.0
 
 
 def benchmark_cpu_ns(srv, bench_args, requests, client_cores):
@@ -366,6 +379,9 @@ class Server:
 
     def cpu_ns(self):
         return cpu_ns(self.pid)
+
+    def cpu_ns_by_thread(self):
+        return cpu_ns_by_thread(self.pid)
 
     def rss_bytes(self):
         return rss_bytes(self.pid)

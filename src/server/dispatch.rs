@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use super::client::ClientState;
 use super::connection::write_reply;
+use super::gate::key_id;
 use super::key_events::{self, Changed};
 use super::runtime::{batch_now, local, with_keyspace};
 use super::shards::{hop, owner_of, MultiShard, ShardId};
@@ -423,7 +424,7 @@ async fn run_split(
     let mut work = Vec::with_capacity(groups.len());
     for (shard, (idx, mut sub)) in groups {
         sub.extend_from_slice(suffix);
-        let keys = idx.iter().map(|&i| argv[positions[i]].clone()).collect();
+        let keys = idx.iter().map(|&i| key_id(&argv[positions[i]])).collect();
         indices.push(idx);
         // Each part runs within its shard's turn, whose clock that shard's driver just read.
         work.push((shard, keys, move |ks: &mut Keyspace| {

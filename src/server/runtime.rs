@@ -12,13 +12,12 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_channel::oneshot;
 use glommio::{LocalExecutorBuilder, Placement};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::gate::{Gate, GrantJob, Job, LockWaiter, TxId};
+use super::gate::{Gate, GrantJob, Job, KeyId, LockWaiter, TxId};
 use super::pipeline::RoundPart;
 use super::shards::ShardId;
 use super::shared::{shared, Shared};
@@ -36,7 +35,7 @@ pub(crate) enum ShardMsg {
     /// once it holds it.
     Lock {
         tx: TxId,
-        keys: Option<Vec<Bytes>>,
+        keys: Option<Vec<KeyId>>,
         granted: oneshot::Sender<()>,
         origin: ShardId,
         on_grant: Option<GrantJob>,
@@ -531,7 +530,7 @@ impl<F: Future> Future for InTx<F> {
 /// run there once granted.
 pub(crate) struct LockPart {
     pub shard: ShardId,
-    pub keys: Option<Vec<Bytes>>,
+    pub keys: Option<Vec<KeyId>>,
     pub on_grant: Option<GrantJob>,
 }
 

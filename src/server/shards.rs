@@ -131,7 +131,7 @@ impl MultiShard {
     /// touch its shard's keys only (the locks cover nothing else). The locks stay held until the
     /// `MultiShard` is dropped.
     pub async fn lock_keys_and_run<R, F>(
-        mut work: Vec<(ShardId, Vec<Bytes>, F)>,
+        mut work: Vec<(ShardId, Vec<super::gate::KeyId>, F)>,
     ) -> (MultiShard, Vec<R>)
     where
         R: Send + 'static,

@@ -152,7 +152,7 @@ fn debug(cx: AsyncCtx, args: Vec<Bytes>) -> BoxedLocal<CmdResult> {
             )),
             DebugArgs::Sleep(d) => {
                 if !d.is_zero() {
-                    glommio::timer::sleep(d).await;
+                    crate::server::timers::sleep(d).await;
                 }
                 Ok(Reply::Ok)
             }

@@ -28,7 +28,7 @@ pub async fn run() {
     loop {
         let hz = read_config(|c| c.hz()).max(1);
         let period = Duration::from_millis((1000 / hz as u64).clamp(10, 100));
-        glommio::timer::sleep(period).await;
+        crate::server::timers::sleep(period).await;
         reap().await;
         if let Some(sig) = pending_signal() {
             if prepare_for_shutdown(ShutdownFlags::default())

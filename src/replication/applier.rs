@@ -78,7 +78,7 @@ pub async fn run() {
         let period = ping_period();
         let wait = period.saturating_sub(last_ping.elapsed());
         let events = futures_lite::future::or(async { Some(NextEvents.await) }, async {
-            glommio::timer::sleep(wait).await;
+            crate::server::timers::sleep(wait).await;
             None
         })
         .await;
@@ -486,7 +486,7 @@ impl Applier {
     async fn control(&mut self, control: Control) -> Result<(), CmdError> {
         // A full sync's load in progress ends first (it notices the change of generation).
         while inbox().loading {
-            glommio::timer::sleep(Duration::from_millis(5)).await;
+            crate::server::timers::sleep(Duration::from_millis(5)).await;
         }
         match control {
             Control::Follow(addr) => {

@@ -238,7 +238,7 @@ pub async fn wait(
         let _ = served.await;
     };
     match timeout {
-        Some(t) => futures_lite::future::or(notified, glommio::timer::sleep(t)).await,
+        Some(t) => futures_lite::future::or(notified, crate::server::timers::sleep(t)).await,
         None => notified.await,
     }
     BLOCKED.with(|b| b.borrow_mut().remove(&waiter.client_id));

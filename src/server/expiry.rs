@@ -25,7 +25,7 @@ pub async fn run() {
             .unwrap_or(10)
             .clamp(1, 500);
         let period = Duration::from_millis(1000 / hz as u64);
-        glommio::timer::sleep(period).await;
+        crate::server::timers::sleep(period).await;
         // A cycle due while a multi-shard command holds the keyspace waits for it rather than
         // skipping: commands that lock arriving in step with the cycle would otherwise starve it.
         // A transaction holding keys only does not stop it: its work on this shard was done when

@@ -12,7 +12,7 @@ use crate::storage::clock::UnixMillis;
 /// Runs the idle-client check forever.
 pub async fn run() {
     loop {
-        glommio::timer::sleep(Duration::from_secs(1)).await;
+        crate::server::timers::sleep(Duration::from_secs(1)).await;
         let timeout_ms = shared()
             .config
             .read()

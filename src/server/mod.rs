@@ -25,5 +25,6 @@ pub mod shared;
 pub mod signals;
 pub mod stats;
 pub mod switches;
+pub mod timers;
 pub mod transaction;
 pub mod watch;

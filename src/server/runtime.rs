@@ -278,10 +278,7 @@ fn run_when_free<F: FnOnce() + Send + 'static>(l: &'static ShardLocal, job: F) {
 /// Runs a connection's commands now when no transaction holds this shard or their keys, else
 /// once that is so.
 fn run_part_when_admitted(l: &'static ShardLocal, part: RoundPart) {
-    let admitted = {
-        let g = l.gate.borrow();
-        g.is_free() || g.admits(part.all_keys())
-    };
+    let admitted = l.gate.borrow().admits(part.all_keys());
     if admitted {
         part.run()
     } else {

@@ -656,56 +656,87 @@ fn multi_key_commands_span_shards() {
 }
 
 /// A reader of single keys never sees an MSET across shards half done: once it has read a key
-/// an MSET wrote, the MSET's other key, read next, has that value or a later one. Several
-/// writers and readers, so that some land on each executor: an MSET coordinated by one
-/// executor and read from the other is where a half-done MSET could show.
+/// an MSET wrote, the MSET's other keys, read next, have that value or a later one. Four
+/// shards, and several writers and readers, so that they land on different executors: with
+/// two shards the messages between executors arrive in an order that hides a half-done MSET
+/// even without its locks; with a third executor in the path they need not.
 #[test]
 fn mset_is_atomic_for_single_key_reads_across_shards() {
-    let srv = TestServer::start();
-    let pairs: Vec<Vec<String>> = (0..4)
-        .map(|w| keys_on_each_shard(&format!("single{w}:"), 2))
+    check_msets_atomic_for_single_key_reads(1);
+}
+
+/// The same with each writer pipelining its MSETs 25 at a time: a connection runs its
+/// pipelined MSETs over shards together, under one set of key locks, and each must still look
+/// whole, and come after the one before it.
+#[test]
+fn pipelined_msets_are_atomic_for_single_key_reads_across_shards() {
+    check_msets_atomic_for_single_key_reads(25);
+}
+
+/// Writers send MSETs of one key on each shard, `depth` per pipeline, with values that grow;
+/// readers read a group's keys one after the other, in several orders, and check that no key
+/// read is older than one read before it.
+fn check_msets_atomic_for_single_key_reads(depth: usize) {
+    const SHARDS: u32 = 4;
+    let srv = TestServer::builder().threads(SHARDS as usize).start();
+    let groups: Vec<Vec<String>> = (0..4)
+        .map(|w| keys_on_each_shard(&format!("single{w}:"), SHARDS))
         .collect();
     let mut setup = srv.client();
-    for k in &pairs {
-        assert_eq!(
-            run(&mut setup, &format!("MSET {} 0 {} 0", k[0], k[1])),
-            ok()
-        );
+    for keys in &groups {
+        let mut args = vec!["MSET"];
+        for k in keys {
+            args.extend([k.as_str(), "0"]);
+        }
+        assert_eq!(run_args(&mut setup, &args), ok());
     }
     let done = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
-    for k in pairs.clone() {
+    for keys in groups.clone() {
         let mut writer = srv.client();
         threads.push(thread::spawn(move || {
-            for i in 1..=1500 {
-                let v = i.to_string();
-                assert_eq!(run_args(&mut writer, &["MSET", &k[0], &v, &k[1], &v]), ok());
+            let values: Vec<usize> = (1..=1500).collect();
+            for batch in values.chunks(depth) {
+                let mut pipe = redis::pipe();
+                for v in batch {
+                    let mset = pipe.cmd("MSET");
+                    for k in &keys {
+                        mset.arg(k).arg(v);
+                    }
+                }
+                let replies: Vec<String> = pipe.query(&mut writer).expect("pipelined MSETs");
+                assert!(replies.iter().all(|r| r == "OK"), "{replies:?}");
             }
         }));
     }
     for _ in 0..4 {
         let mut reader = srv.client();
-        let (pairs, done) = (pairs.clone(), done.clone());
+        let (groups, done) = (groups.clone(), done.clone());
         threads.push(thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
-                for k in &pairs {
-                    // Both orders: the MSET writes the first shard's key first.
-                    for (first, second) in [(&k[0], &k[1]), (&k[1], &k[0])] {
-                        let a: i64 = run_args(&mut reader, &["GET", first])
-                            .text()
-                            .parse()
-                            .unwrap();
-                        let b: i64 = run_args(&mut reader, &["GET", second])
-                            .text()
-                            .parse()
-                            .unwrap();
-                        assert!(b >= a, "read {first}={a}, then {second}={b}");
+                for keys in &groups {
+                    for order in [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [2, 0, 3, 1]] {
+                        let mut seen = (String::new(), 0);
+                        for i in order {
+                            let v: i64 = run_args(&mut reader, &["GET", &keys[i]])
+                                .text()
+                                .parse()
+                                .unwrap();
+                            assert!(
+                                v >= seen.1,
+                                "read {}={}, then {}={v}",
+                                seen.0,
+                                seen.1,
+                                keys[i]
+                            );
+                            seen = (keys[i].clone(), v);
+                        }
                     }
                 }
             }
         }));
     }
-    let readers = threads.split_off(pairs.len());
+    let readers = threads.split_off(groups.len());
     for w in threads {
         w.join().expect("writer thread");
     }

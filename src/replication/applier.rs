@@ -290,6 +290,7 @@ impl Applier {
                 self.flush_round().await;
                 Reply::from(SeesExpired(f).await)
             }
+            Step::Split(_) => unreachable!("`dispatch` runs a spread command as a future"),
             Step::Exec(commands) => {
                 self.flush_round().await;
                 Reply::from(SeesExpired(Box::pin(exec_locked(conn.clone(), commands))).await)

@@ -15,10 +15,11 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use super::client::ClientState;
-use super::dispatch::{dispatch, dispatch_into, Step};
+use super::dispatch::{dispatch_in_round, dispatch_into, Order, Step};
 use super::pipeline::{self, Pipeline};
 use super::prefetch;
 use super::runtime::note_activity;
+use super::shards::ShardId;
 use crate::commands::table::CmdResult;
 use crate::protocol::encoder::encode;
 use crate::protocol::parser::{ParseLimits, RequestParser};
@@ -150,7 +151,12 @@ impl Conn {
             let step = if round.is_empty() {
                 dispatch_into(&mut self.client, &mut self.argv, &mut self.out)
             } else {
-                Some(dispatch(&mut self.client, &mut self.argv))
+                let order = if round.is_locked() {
+                    Order::AfterSplit
+                } else {
+                    Order::Pipelined
+                };
+                Some(dispatch_in_round(&mut self.client, &mut self.argv, order))
             };
             // AUTH and HELLO may have authenticated the client, which lifts the parser's
             // pre-authentication limits.
@@ -159,6 +165,7 @@ impl Conn {
             match step {
                 Step::Reply(r) => self.answer(&mut round, r),
                 Step::Remote(cmd) => round.push_remote(cmd),
+                Step::Split(cmd) => round.push_split(cmd),
                 Step::Wait(f) => break Next::Wait(f),
                 Step::Exec(commands) => break Next::Exec(commands),
             }
@@ -264,10 +271,16 @@ fn start(conn: &ConnRef, next: Next) {
     match next {
         Next::Idle => {}
         Next::Round(mut round, after) => {
-            let mut c = conn.borrow_mut();
-            c.busy = true;
-            round.launch(c.client.id);
-            c.in_flight = Some((round, *after));
+            let locking = {
+                let mut c = conn.borrow_mut();
+                c.busy = true;
+                let locking = round.launch(c.client.id);
+                c.in_flight = Some((round, *after));
+                locking
+            };
+            if let Some(locking) = locking {
+                locking.start();
+            }
         }
         other => {
             let f = other
@@ -283,7 +296,7 @@ fn start(conn: &ConnRef, next: Next) {
 
 /// One shard's answers to a pipeline round of connection `client_id`. Once every shard
 /// answered, the replies go out in order and the connection carries on.
-pub fn pipeline_answered(client_id: u64, answers: Vec<(usize, CmdResult)>) {
+pub fn pipeline_answered(client_id: u64, shard: ShardId, answers: Vec<(usize, CmdResult)>) {
     let Some(conn) = find(client_id) else {
         return; // closed meanwhile
     };
@@ -292,7 +305,7 @@ pub fn pipeline_answered(client_id: u64, answers: Vec<(usize, CmdResult)>) {
         let Some((round, _)) = c.in_flight.as_mut() else {
             return;
         };
-        if !round.fill(answers) {
+        if !round.fill(shard, answers) {
             return;
         }
         let (round, after) = c.in_flight.take().expect("checked above");

@@ -8,15 +8,14 @@
 use bytes::Bytes;
 use futures_lite::future::BoxedLocal;
 use smallvec::SmallVec;
-use std::collections::BTreeMap;
 
 use super::client::ClientState;
 use super::connection::write_reply;
-use super::gate::key_id;
 use super::key_events::{self, Changed};
 use super::runtime::{batch_now, local, with_keyspace};
-use super::shards::{hop, owner_of, MultiShard, ShardId};
+use super::shards::{hop, owner_of, ShardId};
 use super::shared::shared;
+use super::split::SplitCmd;
 use super::transaction;
 use crate::commands::ctx::{AsyncCtx, ConnCtx, ReplyTo, ShardCtx};
 use crate::commands::propagation::Propagation;
@@ -39,6 +38,22 @@ pub enum Step {
     /// A command whose keys all live on one other shard: the connection may send it there
     /// together with the commands that follow it.
     Remote(RemoteCmd),
+    /// A multi-key command whose keys span shards: the connection may run it in a pipeline
+    /// round, under key locks, with the commands around it.
+    Split(SplitCmd),
+}
+
+/// How the command being dispatched stands to the commands before it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// It runs by itself (in EXEC, from a master link): a command spread over shards is a
+    /// future of its own.
+    Alone,
+    /// A connection's command that may join a pipeline round.
+    Pipelined,
+    /// A connection's command after a `Split` in the same round: it must not run before that
+    /// command, so even a command on this shard's keys joins the round instead of running now.
+    AfterSplit,
 }
 
 /// A command to run on another shard, with everything it needs there.
@@ -54,6 +69,23 @@ pub struct RemoteCmd {
 }
 
 impl RemoteCmd {
+    /// `argv`, a call handled by `f` in `db` with keys at `keys`, to run on `shard`.
+    pub fn new(
+        shard: ShardId,
+        f: ShardFn,
+        keys: KeySpec,
+        db: usize,
+        argv: SmallVec<[Bytes; 3]>,
+    ) -> RemoteCmd {
+        RemoteCmd {
+            shard,
+            f,
+            keys,
+            db,
+            argv,
+        }
+    }
+
     /// Runs it on `ks`, the keyspace of `self.shard`, at time `now`.
     pub fn run(self, ks: &mut Keyspace, now: UnixMillis) -> CmdResult {
         run_on(ks, self.f, self.keys, self.db, now, &self.argv)
@@ -63,6 +95,11 @@ impl RemoteCmd {
     /// (see `prefetch`).
     pub fn first_key(&self) -> Option<(usize, &[u8])> {
         self.argv.get(1).map(|key| (self.db, key.as_ref()))
+    }
+
+    /// Every key it touches, with its db.
+    pub fn db_keys(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        self.keys().map(|key| (self.db, key))
     }
 
     /// Every key it touches.
@@ -163,7 +200,12 @@ fn upper(name: &'static str) -> &'static str {
 /// `argv` is the connection's argument buffer: it is taken (left empty) only when the command
 /// must wait, so the common path allocates nothing.
 pub fn dispatch(client: &mut ClientState, argv: &mut Vec<Bytes>) -> Step {
-    dispatch_with(client, argv, None)
+    dispatch_with(client, argv, None, Order::Alone)
+}
+
+/// `dispatch` for a connection's command that joins a pipeline round: see `Order`.
+pub fn dispatch_in_round(client: &mut ClientState, argv: &mut Vec<Bytes>, order: Order) -> Step {
+    dispatch_with(client, argv, None, order)
 }
 
 /// `dispatch` for a connection whose replies so far are all in `out`: a reply ready now is
@@ -174,7 +216,7 @@ pub fn dispatch_into(
     argv: &mut Vec<Bytes>,
     out: &mut Vec<u8>,
 ) -> Option<Step> {
-    match dispatch_with(client, argv, Some(&mut *out)) {
+    match dispatch_with(client, argv, Some(&mut *out), Order::Pipelined) {
         Step::Reply(Reply::Written) => None,
         Step::Reply(r) => {
             write_reply(out, client.resp, &r);
@@ -188,6 +230,7 @@ fn dispatch_with(
     client: &mut ClientState,
     argv: &mut Vec<Bytes>,
     out: Option<&mut Vec<u8>>,
+    order: Order,
 ) -> Step {
     let spec = match resolve(argv) {
         Ok(s) => s,
@@ -244,7 +287,7 @@ fn dispatch_with(
             Step::Reply(f(&mut cx, argv).into())
         }
         Handler::Async(f) => Step::Wait(f(async_ctx(client), std::mem::take(argv))),
-        Handler::Shard(f) => route(spec, f, client, argv, now, out),
+        Handler::Shard(f) => route(spec, f, client, argv, now, out, order),
     }
 }
 
@@ -327,6 +370,7 @@ fn route(
     argv: &mut Vec<Bytes>,
     now: UnixMillis,
     out: Option<&mut Vec<u8>>,
+    order: Order,
 ) -> Step {
     let me = local().id;
     // Key/value lists (MSET, MSETNX) must come in whole groups. Checked before any split, so a
@@ -355,17 +399,17 @@ fn route(
                 "CROSSSLOT Keys in request don't hash to the same slot",
             ))),
             CrossShard::Custom(af) => Step::Wait(af(async_ctx(client), std::mem::take(argv))),
-            strategy => Step::Wait(Box::pin(run_split(
-                spec,
-                f,
-                db,
-                std::mem::take(argv),
-                strategy,
-            ))),
+            strategy => {
+                let cmd = SplitCmd::new(spec, f, db, std::mem::take(argv), strategy);
+                match order {
+                    Order::Alone => Step::Wait(Box::pin(cmd.run())),
+                    Order::Pipelined | Order::AfterSplit => Step::Split(cmd),
+                }
+            }
         };
     }
     let target = owner.unwrap_or(me);
-    if target == me && admits(spec.keys, argv) {
+    if target == me && order != Order::AfterSplit && admits(spec.keys, argv) {
         let reply_to = out.map(|out| ReplyTo {
             out,
             resp: client.resp,
@@ -382,8 +426,9 @@ fn route(
         db,
         argv,
     };
-    if target == me {
-        // Our own shard, held by a multi-shard transaction: wait for it.
+    if target == me && (order != Order::AfterSplit || owner.is_none()) {
+        // Our own shard, held by a multi-shard transaction: wait for it. A command without
+        // keys after a split waits for the round too: the round's locks cover keys only.
         return Step::Wait(cmd.into_future());
     }
     Step::Remote(cmd)
@@ -395,85 +440,4 @@ fn admits(keys: KeySpec, argv: &[Bytes]) -> bool {
         .gate
         .borrow()
         .admits(keys.positions(argv.len()).map(|p| &argv[p][..]))
-}
-
-/// Runs a multi-key command whose keys live on several shards: one sub-call per shard holding
-/// that shard's keys (each with the arguments that follow it up to the next key), all inside one
-/// multi-shard transaction, then merges the replies as the command's strategy says.
-async fn run_split(
-    spec: &'static CommandSpec,
-    f: ShardFn,
-    db: usize,
-    argv: Vec<Bytes>,
-    strategy: CrossShard,
-) -> CmdResult {
-    let positions: Vec<usize> = spec.keys.positions(argv.len()).collect();
-    let step = spec.keys.step.max(1);
-    let first = positions[0];
-    let last = *positions.last().expect("a spread command has keys");
-    // Per shard: the indices (in key order) of its keys, and its sub-argv.
-    let mut groups: BTreeMap<ShardId, (Vec<usize>, Vec<Bytes>)> = BTreeMap::new();
-    for (i, &p) in positions.iter().enumerate() {
-        let g = groups
-            .entry(owner_of(&argv[p]))
-            .or_insert_with(|| (Vec::new(), argv[..first].to_vec()));
-        g.0.push(i);
-        g.1.extend_from_slice(&argv[p..(p + step).min(argv.len())]);
-    }
-    let suffix = &argv[(last + step).min(argv.len())..];
-    // Each shard runs its part as soon as it is locked: one message per shard.
-    let mut indices = Vec::with_capacity(groups.len());
-    let mut work = Vec::with_capacity(groups.len());
-    for (shard, (idx, mut sub)) in groups {
-        sub.extend_from_slice(suffix);
-        let keys = idx.iter().map(|&i| key_id(&argv[positions[i]])).collect();
-        indices.push(idx);
-        // Each part runs within its shard's turn, whose clock that shard's driver just read.
-        work.push((shard, keys, move |ks: &mut Keyspace| {
-            run_on(ks, f, spec.keys, db, batch_now(), &sub)
-        }));
-    }
-    let (tx, results) = MultiShard::lock_keys_and_run(work).await;
-    drop(tx);
-    let replies: Vec<(Vec<usize>, CmdResult)> = indices.into_iter().zip(results).collect();
-    merge(strategy, positions.len(), replies)
-}
-
-fn merge(strategy: CrossShard, nkeys: usize, replies: Vec<(Vec<usize>, CmdResult)>) -> CmdResult {
-    match strategy {
-        CrossShard::SumInts => {
-            let mut sum = 0;
-            for (_, r) in replies {
-                match r? {
-                    Reply::Int(n) => sum += n,
-                    other => return Ok(other),
-                }
-            }
-            Ok(Reply::Int(sum))
-        }
-        CrossShard::AllOk => {
-            for (_, r) in replies {
-                let r = r?;
-                if r != Reply::Ok {
-                    return Ok(r);
-                }
-            }
-            Ok(Reply::Ok)
-        }
-        CrossShard::ArrayInKeyOrder => {
-            let mut out: Vec<Reply> = vec![Reply::Nil; nkeys];
-            for (idx, r) in replies {
-                match r? {
-                    Reply::Array(items) => {
-                        for (i, item) in idx.into_iter().zip(items) {
-                            out[i] = item;
-                        }
-                    }
-                    other => return Ok(other),
-                }
-            }
-            Ok(Reply::Array(out))
-        }
-        CrossShard::SameShardOnly | CrossShard::Custom(_) => unreachable!("not split"),
-    }
 }

@@ -40,10 +40,14 @@ pub struct LockWaiter {
     /// `None`: the whole shard. `Some`: only these keys (of any db), for a command whose keys
     /// are all it touches and whose work here is done the moment the lock is granted.
     pub keys: Option<Vec<KeyId>>,
-    /// Completed when the lock is granted.
-    pub granted: futures_channel::oneshot::Sender<()>,
-    /// The shard to wake once granted.
+    /// True for the last keys a transaction locks: its work here completes it, so it needs the
+    /// keys free when granted but holds nothing after (see `runtime::tx_lock`).
+    pub last: bool,
+    /// The shard to tell once granted.
     pub origin: ShardId,
+    /// Runs on `origin` once the lock is granted (after what `on_grant` returned): the
+    /// transaction's next step.
+    pub then: Job,
     /// Runs on this shard the moment the lock is granted, before the grant is sent: the
     /// transaction's work here rides on its lock request.
     pub on_grant: Option<GrantJob>,
@@ -136,6 +140,7 @@ impl Gate {
     fn take(&mut self, w: &LockWaiter) {
         match &w.keys {
             None => self.holder = Some(w.tx),
+            Some(_) if w.last => {}
             Some(keys) => {
                 for &k in keys {
                     self.held_keys.insert(k, w.tx);

@@ -23,6 +23,7 @@ pub mod runtime;
 pub mod shards;
 pub mod shared;
 pub mod signals;
+pub mod split;
 pub mod stats;
 pub mod switches;
 pub mod timers;

@@ -31,15 +31,9 @@ pub(crate) enum ShardMsg {
     /// Run `job` between two commands: at once when the shard is free or held by `tx`, else when
     /// the holder releases it.
     Run { tx: Option<TxId>, job: Job },
-    /// Transaction `tx` asks for this shard's lock (or for `keys` only), and runs `on_grant`
-    /// once it holds it.
-    Lock {
-        tx: TxId,
-        keys: Option<Vec<KeyId>>,
-        granted: oneshot::Sender<()>,
-        origin: ShardId,
-        on_grant: Option<GrantJob>,
-    },
+    /// A transaction asks for this shard's lock (or for some keys only), and runs its job once
+    /// it holds it.
+    Lock(LockWaiter),
     /// Transaction `tx` releases this shard.
     Unlock { tx: TxId },
     /// Runs `f` at once, whatever holds the gate: hands a result or a wake-up to a task of
@@ -235,20 +229,8 @@ pub(crate) fn drain_mailbox() {
             ShardMsg::Commands(part) => run_part_when_admitted(l, part),
             ShardMsg::Run { tx: Some(tx), job } if l.gate.borrow().held_by(tx) => job(),
             ShardMsg::Run { job, .. } => run_when_free(l, job),
-            ShardMsg::Lock {
-                tx,
-                keys,
-                granted,
-                origin,
-                on_grant,
-            } => {
-                let w = l.gate.borrow_mut().request(LockWaiter {
-                    tx,
-                    keys,
-                    granted,
-                    origin,
-                    on_grant,
-                });
+            ShardMsg::Lock(w) => {
+                let w = l.gate.borrow_mut().request(w);
                 if let Some(w) = w {
                     grant(w);
                 }
@@ -362,13 +344,23 @@ fn grant(w: LockWaiter) {
         }
         reply
     });
-    let granted = w.granted;
-    deliver(w.origin, move || {
+    if w.last {
+        crate::replication::propagate::unit_done(w.tx);
+    }
+    let then = w.then;
+    let told = move || {
         if let Some(reply) = reply {
             reply();
         }
-        let _ = granted.send(());
-    });
+        then();
+    };
+    // The transaction's next step wakes no task by itself (see `LockChain`): it needs no
+    // glommio turn.
+    if w.origin == local().id {
+        told();
+    } else {
+        answer(w.origin, told);
+    }
 }
 
 /// Releases this shard's lock held by `tx` and lets what waited run.
@@ -533,45 +525,79 @@ pub(crate) struct LockPart {
 
 /// Locks `shards` in the order given (ascending), running each one's job, if any, on that
 /// shard the moment its lock is granted: work that needs one shard only rides on its lock
-/// request instead of taking a round trip of its own.
-pub(crate) async fn tx_lock(shards: Vec<LockPart>) -> TxHandle {
+/// request instead of taking a round trip of its own. Then calls `done` (on this executor)
+/// with the transaction and the shards it holds, for `tx_release`.
+///
+/// When the last part locks keys, its job completes the transaction: it needs its keys free,
+/// but holds them no longer than the job runs, and the transaction's replication unit goes to
+/// the stream right after it (see `grant`). Every part before it is still held then, so no
+/// client sees the transaction half done: reading a key of an earlier part waits for the
+/// release. This saves the last shard an unlock message, and its keys a round trip held.
+pub(crate) fn tx_lock_then(
+    shards: Vec<LockPart>,
+    done: impl FnOnce(TxHandle, Vec<ShardId>) + Send + 'static,
+) {
     let l = local();
     let seq = l.next_tx.get();
     l.next_tx.set(seq + 1);
     let id: TxId = ((l.id as u64) << 48) | (seq & ((1 << 48) - 1));
-    for LockPart {
-        shard: s,
-        keys,
-        on_grant,
-    } in shards
-    {
-        let (granted, rx) = oneshot::channel();
-        if s == l.id {
-            let w = l.gate.borrow_mut().request(LockWaiter {
-                tx: id,
-                keys,
-                granted,
-                origin: l.id,
-                on_grant,
-            });
+    LockChain {
+        id,
+        origin: l.id,
+        held: Vec::with_capacity(shards.len()),
+        parts: shards.into_iter(),
+        done: Box::new(done),
+    }
+    .advance();
+}
+
+/// `tx_lock_then` for a task: resolves to the transaction and the shards it holds.
+pub(crate) async fn tx_lock(shards: Vec<LockPart>) -> (TxHandle, Vec<ShardId>) {
+    let (tx, rx) = oneshot::channel();
+    tx_lock_then(shards, move |handle, held| {
+        let _ = tx.send((handle, held));
+        // The task awaiting it runs on glommio's next turn.
+        note_activity();
+    });
+    rx.await.expect("a locked shard always answers")
+}
+
+/// A transaction taking its locks one shard after the other. Each grant calls the next step
+/// from the grant's own message, so a lock costs no task wake-up and no glommio turn.
+struct LockChain {
+    id: TxId,
+    origin: ShardId,
+    parts: std::vec::IntoIter<LockPart>,
+    held: Vec<ShardId>,
+    done: Box<dyn FnOnce(TxHandle, Vec<ShardId>) + Send>,
+}
+
+impl LockChain {
+    fn advance(mut self) {
+        let Some(part) = self.parts.next() else {
+            return (self.done)(TxHandle { id: self.id }, self.held);
+        };
+        let last = self.parts.len() == 0 && part.keys.is_some();
+        if !last {
+            self.held.push(part.shard);
+        }
+        let w = LockWaiter {
+            tx: self.id,
+            keys: part.keys,
+            last,
+            origin: self.origin,
+            on_grant: part.on_grant,
+            then: Box::new(move || self.advance()),
+        };
+        if part.shard == local().id {
+            let w = local().gate.borrow_mut().request(w);
             if let Some(w) = w {
                 grant(w);
             }
         } else {
-            post(
-                s,
-                ShardMsg::Lock {
-                    tx: id,
-                    keys,
-                    granted,
-                    origin: l.id,
-                    on_grant,
-                },
-            );
+            post(part.shard, ShardMsg::Lock(w));
         }
-        rx.await.expect("a locked shard always answers");
     }
-    TxHandle { id }
 }
 
 pub(crate) async fn tx_run<R, F>(tx: &TxHandle, shard: ShardId, f: F) -> R

@@ -118,7 +118,7 @@ impl MultiShard {
                 on_grant: None,
             })
             .collect();
-        let inner = super::runtime::tx_lock(parts).await;
+        let (inner, _) = super::runtime::tx_lock(parts).await;
         MultiShard {
             shards,
             inner,
@@ -128,11 +128,11 @@ impl MultiShard {
 
     /// Locks the keys of `work` on their shards and runs each shard's job there as its lock is
     /// granted, in one message per shard; the answers come back in shard order. Each job must
-    /// touch its shard's keys only (the locks cover nothing else). The locks stay held until the
-    /// `MultiShard` is dropped.
+    /// touch its shard's keys only (the locks cover nothing else). The locks are released when
+    /// it returns.
     pub async fn lock_keys_and_run<R, F>(
         mut work: Vec<(ShardId, Vec<super::gate::KeyId>, F)>,
-    ) -> (MultiShard, Vec<R>)
+    ) -> Vec<R>
     where
         R: Send + 'static,
         F: FnOnce(&mut Keyspace) -> R + Send + 'static,
@@ -150,7 +150,7 @@ impl MultiShard {
             for (s, _, f) in work {
                 out.push(tx.run(s, f).await);
             }
-            return (tx, out);
+            return out;
         }
         let visible = crate::storage::db::expired_visible();
         let mut answers = Vec::with_capacity(work.len());
@@ -169,19 +169,13 @@ impl MultiShard {
                 })),
             });
         }
-        let inner = super::runtime::tx_lock(jobs).await;
+        let (inner, held) = super::runtime::tx_lock(jobs).await;
+        super::runtime::tx_release(&inner, &held);
         let mut out = Vec::with_capacity(answers.len());
         for rx in answers {
             out.push(rx.await.expect("a locked shard ran its job"));
         }
-        (
-            MultiShard {
-                shards,
-                inner,
-                borrowed: false,
-            },
-            out,
-        )
+        out
     }
 
     /// Locks every shard.

@@ -171,7 +171,7 @@ pub fn exec_now(client: &mut ClientState) -> Result<Reply, Vec<Vec<Bytes>>> {
             for mut argv in commands {
                 match dispatch(client, &mut argv) {
                     Step::Reply(r) => replies.push(r),
-                    Step::Wait(_) | Step::Exec(_) | Step::Remote(_) => {
+                    Step::Wait(_) | Step::Exec(_) | Step::Remote(_) | Step::Split(_) => {
                         unreachable!("an inline plan has nothing to wait for")
                     }
                 }
@@ -209,6 +209,7 @@ pub async fn exec_locked(conn: ConnRef, commands: Vec<Vec<Bytes>>) -> CmdResult 
         replies.push(match step {
             Step::Reply(r) => r,
             Step::Exec(_) => unreachable!("EXEC is never queued"),
+            Step::Split(_) => unreachable!("`dispatch` runs a spread command as a future"),
             Step::Remote(cmd) => {
                 let f = cmd.into_future();
                 Reply::from(tx.within(f).await)

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::buffers::ProvidedBuffers;
 use super::pace::Pace;
+use super::placement;
 use super::ring::{NetRing, Op};
 use crate::server::client::ClientState;
 use crate::server::connection::{self, Conn, ConnRef};
@@ -118,6 +119,9 @@ impl Driver {
         let mail = shared().doorbells[local().id].take_mail();
         if mail {
             drain_mailbox();
+        }
+        for fd in placement::take_handed_over() {
+            self.adopt(fd);
         }
         // Completions reaped here were posted by the previous turn's closing enter, which both
         // sends and runs the kernel's deferred completion work: one system call per turn.
@@ -238,6 +242,22 @@ impl Driver {
             l.stats.borrow_mut().rejected_connections += 1;
             return;
         }
+        // Counted here, not where the connection is adopted: a burst of accepts must not pass
+        // maxclients while its connections travel to their executors.
+        shared()
+            .clients
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let target = placement::place(l.id);
+        if target != l.id {
+            placement::hand_over(target, fd);
+            return;
+        }
+        self.adopt(fd);
+    }
+
+    /// Starts serving the accepted socket `fd` on this executor.
+    fn adopt(&mut self, fd: RawFd) {
+        let l = local();
         set_socket_options(fd);
         let (addr, laddr) = addresses(fd);
         let requirepass = shared()
@@ -275,9 +295,6 @@ impl Driver {
         slot.reading = true;
         slot.shut_down = false;
         l.stats.borrow_mut().connected_clients += 1;
-        shared()
-            .clients
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.ring.recv(fd, t, self.bufs.group());
     }
 
@@ -415,6 +432,7 @@ impl Driver {
         connection::unregister(slot.client_id);
         self.free.push(index);
         local().stats.borrow_mut().connected_clients -= 1;
+        placement::closed(local().id);
         shared()
             .clients
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);

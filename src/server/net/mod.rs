@@ -13,4 +13,5 @@ pub mod buffers;
 pub mod driver;
 pub mod listener;
 pub mod pace;
+pub mod placement;
 pub mod ring;

@@ -104,7 +104,8 @@ impl NetRing {
     /// at the tail once served, so waiting executors take connections that come one at a time
     /// in turn (5 and 5). A burst still goes mostly to the executor that is awake: an accept
     /// that finds a connection waiting completes at once (50 of `redis-benchmark -c 50`'s 51
-    /// connections, see perf/NOTES.md). The cost is one submission per accepted connection.
+    /// connections, see perf/NOTES.md), which is why the accepting executor may hand it on
+    /// (`placement`). The cost is one submission per accepted connection.
     pub fn accept(&mut self, fd: RawFd, index: u64) {
         let e = opcode::Accept::new(types::Fd(fd), std::ptr::null_mut(), std::ptr::null_mut())
             .build()

@@ -2,12 +2,12 @@
 //!
 //! Owns: `Conn` (the parser state, the query buffer, the reply buffer, the client's state) and
 //! the rule that a connection runs its commands one after the other: commands that can run at
-//! once run inline in the network driver's turn; commands owned by other shards join a
-//! `Pipeline` round (one message per shard, answered by a message back, see `pipeline`); the
-//! first one that must wait otherwise (a multi-shard transaction, a blocking command) moves the
-//! rest of the connection's input to a task of its own, which hands the connection back once
-//! its input is drained. Replies always leave in request order. Lives on: the executor that
-//! accepted the connection.
+//! once run inline in the network driver's turn; commands owned by other shards, and multi-key
+//! commands spread over shards, join a `Pipeline` round (one message per shard, answered by a
+//! message back, see `pipeline`); the first one that must wait otherwise (EXEC over shards, a
+//! blocking command) moves the rest of the connection's input to a task of its own, which
+//! hands the connection back once its input is drained. Replies always leave in request order.
+//! Lives on: the executor the connection was placed on (see `net::placement`).
 
 use bytes::{Bytes, BytesMut};
 use std::cell::RefCell;

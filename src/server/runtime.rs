@@ -42,8 +42,9 @@ pub(crate) enum ShardMsg {
     /// A connection's commands, run like `Run` without a transaction. They wake tasks only
     /// through `deliver`, as commands run by the driver do, so they need no glommio turn.
     Commands(RoundPart),
-    /// Answers to `Commands`, run like `Deliver`; they wake no task (a task they spawn notes
-    /// its own activity), so they need no glommio turn.
+    /// Answers to `Commands`, and lock grants with their next step, run like `Deliver`; they
+    /// wake no task (a task they spawn or wake notes its own activity), so they need no
+    /// glommio turn.
     Answers(Box<dyn FnOnce() + Send>),
 }
 
@@ -305,7 +306,8 @@ pub(crate) fn post_commands(shard: ShardId, part: RoundPart) {
     post(shard, ShardMsg::Commands(part));
 }
 
-/// Hands answers to `Commands` back to `shard`, the connection's executor (another one).
+/// Hands answers to `Commands`, or a lock's grant, back to `shard` (another one): `f` must
+/// note activity itself if it wakes a task.
 pub(crate) fn answer(shard: ShardId, f: impl FnOnce() + Send + 'static) {
     post(shard, ShardMsg::Answers(Box::new(f)));
 }

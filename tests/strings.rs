@@ -823,3 +823,50 @@ fn mset_is_atomic_for_mget_across_shards() {
         bulks(&["3000", "3000"])
     );
 }
+
+/// Commands pipelined after a multi-key command spread over shards run after it, whichever
+/// shard owns them: a pipeline of MSETs, reads, writes, a blocking pop and a DB switch, sent in
+/// one write, answers as Redis would. Run on two connections, which the server places on its
+/// two executors, so that each shard is the connection's own for one of them.
+#[test]
+fn commands_pipelined_after_a_split_command_see_it() {
+    let srv = TestServer::start();
+    for conn in ["c0", "c1"] {
+        let k = keys_on_each_shard(&format!("{conn}:"), 2);
+        let (a, b) = (k[0].as_str(), k[1].as_str());
+        let list = format!("{conn}:list");
+        let script: Vec<(Vec<&str>, &str)> = vec![
+            (vec!["MSET", a, "1", b, "1"], "+OK\r\n"),
+            (vec!["GET", a], "$1\r\n1\r\n"),
+            (vec!["GET", b], "$1\r\n1\r\n"),
+            (vec!["INCR", a], ":2\r\n"),
+            (vec!["MSET", a, "5", b, "6"], "+OK\r\n"),
+            (vec!["MGET", a, b], "*2\r\n$1\r\n5\r\n$1\r\n6\r\n"),
+            (vec!["APPEND", b, "x"], ":2\r\n"),
+            (vec!["DEL", a, b], ":2\r\n"),
+            (vec!["EXISTS", a, b], ":0\r\n"),
+            (vec!["MSET", a, "7", b, "8"], "+OK\r\n"),
+            (vec!["RPUSH", &list, "x"], ":1\r\n"),
+            (vec!["BLPOP", &list, "1"], "*2\r\n"),
+            (vec!["SELECT", "1"], "+OK\r\n"),
+            (vec!["MGET", a, b], "*2\r\n$-1\r\n$-1\r\n"),
+            (vec!["SELECT", "0"], "+OK\r\n"),
+            (vec!["MGET", a, b], "*2\r\n$1\r\n7\r\n$1\r\n8\r\n"),
+        ];
+        let mut raw = srv.raw();
+        let mut batch = Vec::new();
+        for (cmd, _) in &script {
+            batch.extend(encode_command(cmd));
+        }
+        raw.send(&batch);
+        for (cmd, want) in &script {
+            let got = raw.read_frame();
+            assert!(
+                got.starts_with(want.as_bytes()),
+                "{conn}: {cmd:?} answered {:?}, expected {:?}",
+                show(&got),
+                want
+            );
+        }
+    }
+}

@@ -8,15 +8,15 @@
 //!   listpack does; kept while the zset has at most `zset-max-listpack-entries` elements and
 //!   no member longer than `zset-max-listpack-value` bytes.
 //! - `skiplist`: a member → score hash table (the same segmented table as a keyspace, so ZSCAN
-//!   keeps SCAN's guarantees) beside a skip list with spans (`skiplist.rs`) for rank and range
-//!   queries in O(log n).
+//!   keeps SCAN's guarantees) beside a B+tree that counts its subtrees (`order_tree.rs`) for
+//!   rank and range queries in O(log n). The name is Redis's, whose ordered half is a skip list.
 //!
 //! A listpack converts when an insert would cross a limit; a skiplist never converts back
 //! (only a stored result is built afresh, see [`ZSetValue::from_pairs`]), as in Redis.
 //!
 //! Runs on: the owning shard's executor. Must not: format replies or parse arguments.
 
-mod skiplist;
+mod order_tree;
 
 use std::cmp::Ordering;
 
@@ -24,7 +24,7 @@ use bytes::Bytes;
 
 use super::table::KeyTable;
 use crate::config::live::{threshold, Threshold};
-use skiplist::SkipList;
+use order_tree::OrderTree;
 
 /// The encoding limits of a listpack zset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +175,7 @@ enum Encoding {
 /// The `skiplist` encoding's two halves. They always hold the same elements.
 struct Skiplist {
     dict: KeyTable<f64>,
-    order: SkipList,
+    order: OrderTree,
 }
 
 impl std::fmt::Debug for Skiplist {
@@ -232,7 +232,7 @@ pub struct Iter<'a>(IterInner<'a>);
 
 enum IterInner<'a> {
     Listpack(std::slice::Iter<'a, (Bytes, f64)>),
-    Skiplist(skiplist::Iter<'a>),
+    Skiplist(order_tree::Iter<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
@@ -277,7 +277,7 @@ impl ZSetValue {
         ZSetValue {
             enc: Encoding::Skiplist(Box::new(Skiplist {
                 dict: KeyTable::new(),
-                order: SkipList::new(),
+                order: OrderTree::new(),
             })),
         }
     }

@@ -63,16 +63,7 @@ impl Leaf {
 
     /// How many of its elements satisfy `pred`, a prefix of them.
     fn partition_point(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if pred(self.scores[mid], &self.members[mid]) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+        bisect(0, self.len, |i| pred(self.scores[i], &self.members[i]))
     }
 
     fn insert(&mut self, at: usize, score: f64, member: Bytes) {
@@ -126,16 +117,9 @@ impl Inner {
     /// The child whose range holds the boundary of `pred`: the last one whose separator
     /// satisfies it (the first child when none does).
     fn child_for(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
-        let (mut lo, mut hi) = (1, self.len);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if pred(self.sep_scores[mid], &self.sep_members[mid]) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo - 1
+        bisect(1, self.len, |i| {
+            pred(self.sep_scores[i], &self.sep_members[i])
+        }) - 1
     }
 
     fn insert(&mut self, at: usize, child: u32, count: u32, sep: (f64, Bytes)) {
@@ -640,6 +624,20 @@ impl OrderTree {
         }
         total
     }
+}
+
+/// The first index in `lo..hi` where `holds` fails, `hi` when it never does. Requires: `holds`
+/// is true for a prefix of the range and false for the rest.
+fn bisect(mut lo: usize, mut hi: usize, holds: impl Fn(usize) -> bool) -> usize {
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if holds(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Mutable references to two different elements of `v`.

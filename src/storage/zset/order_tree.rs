@@ -300,14 +300,21 @@ impl OrderTree {
             leaf.insert(at, score, member);
             return None;
         }
-        let half = LEAF_CAP / 2;
+        // Where to cut the full leaf. In half, except at either end of the order: elements that
+        // arrive in order (an RDB load, highest score first; a stored result, lowest first)
+        // then leave every leaf full instead of half full.
+        let cut = match at {
+            LEAF_CAP if node == self.last_leaf => LEAF_CAP,
+            0 if node == self.first_leaf => 0,
+            _ => LEAF_CAP / 2,
+        };
         let right = self.new_leaf();
         let (left_leaf, right_leaf) = two_mut(&mut self.leaves, node, right);
-        left_leaf.move_tail(half, right_leaf);
-        if at <= half {
+        left_leaf.move_tail(cut, right_leaf);
+        if at <= cut && cut < LEAF_CAP {
             left_leaf.insert(at, score, member);
         } else {
-            right_leaf.insert(at - half, score, member);
+            right_leaf.insert(at - cut, score, member);
         }
         right_leaf.prev = node;
         right_leaf.next = left_leaf.next;
@@ -753,5 +760,23 @@ mod tests {
         assert_eq!((t.len(), t.height), (0, 0));
         t.insert(Bytes::from_static(b"again"), 1.0);
         t.check();
+    }
+
+    /// Elements inserted in order, either way, fill their leaves.
+    #[test]
+    fn ordered_inserts_fill_their_leaves() {
+        for descending in [false, true] {
+            let mut t = OrderTree::new();
+            for i in 0..10_000u32 {
+                let score = if descending { -(i as f64) } else { i as f64 };
+                t.insert(Bytes::from(format!("m{i}")), score);
+            }
+            t.check();
+            let leaves = t.leaves.len() - t.free_leaves.len();
+            assert!(
+                leaves <= 10_000 / LEAF_CAP + 2,
+                "{leaves} leaves for 10000 elements"
+            );
+        }
     }
 }

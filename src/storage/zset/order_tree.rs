@@ -180,10 +180,8 @@ struct Split {
 /// A B+tree of `(member, score)` in `(score, member)` order.
 #[derive(Debug, Clone)]
 pub(super) struct OrderTree {
-    leaves: Vec<Leaf>,
-    inners: Vec<Inner>,
-    free_leaves: Vec<u32>,
-    free_inners: Vec<u32>,
+    leaves: Arena<Leaf>,
+    inners: Arena<Inner>,
     root: u32,
     /// Levels of inner nodes above the leaves (0: the root is a leaf).
     height: usize,
@@ -196,10 +194,11 @@ impl OrderTree {
     /// An empty tree.
     pub(super) fn new() -> OrderTree {
         OrderTree {
-            leaves: vec![Leaf::new()],
-            inners: Vec::new(),
-            free_leaves: Vec::new(),
-            free_inners: Vec::new(),
+            leaves: Arena {
+                nodes: vec![Leaf::new()],
+                free: Vec::new(),
+            },
+            inners: Arena::default(),
             root: 0,
             height: 0,
             len: 0,
@@ -213,30 +212,10 @@ impl OrderTree {
         self.len
     }
 
-    fn new_leaf(&mut self) -> u32 {
-        match self.free_leaves.pop() {
-            Some(i) => i,
-            None => {
-                self.leaves.push(Leaf::new());
-                (self.leaves.len() - 1) as u32
-            }
-        }
-    }
-
-    fn new_inner(&mut self) -> u32 {
-        match self.free_inners.pop() {
-            Some(i) => i,
-            None => {
-                self.inners.push(Inner::new());
-                (self.inners.len() - 1) as u32
-            }
-        }
-    }
-
     /// Inserts `(member, score)`. Requires: `member` is not in the tree.
     pub(super) fn insert(&mut self, member: Bytes, score: f64) {
         if let Some(split) = self.insert_into(self.root, self.height, score, member) {
-            let root = self.new_inner();
+            let root = self.inners.alloc();
             let left_count = (self.len - split.count as usize) as u32;
             let old_root = self.root;
             let r = &mut self.inners[root as usize];
@@ -273,8 +252,8 @@ impl OrderTree {
         }
         // Full: the upper half moves to a new node, then the new child goes where it belongs.
         let half = INNER_CAP / 2;
-        let right = self.new_inner();
-        let (left_node, right_node) = two_mut(&mut self.inners, node, right);
+        let right = self.inners.alloc();
+        let (left_node, right_node) = self.inners.pair_mut(node, right);
         let promoted = (
             left_node.sep_scores[half],
             std::mem::take(&mut left_node.sep_members[half]),
@@ -308,8 +287,8 @@ impl OrderTree {
             0 if node == self.first_leaf => 0,
             _ => LEAF_CAP / 2,
         };
-        let right = self.new_leaf();
-        let (left_leaf, right_leaf) = two_mut(&mut self.leaves, node, right);
+        let right = self.leaves.alloc();
+        let (left_leaf, right_leaf) = self.leaves.pair_mut(node, right);
         left_leaf.move_tail(cut, right_leaf);
         if at <= cut && cut < LEAF_CAP {
             left_leaf.insert(at, score, member);
@@ -348,19 +327,14 @@ impl OrderTree {
         while self.height > 0 && self.inners[self.root as usize].len == 1 {
             let old = self.root;
             self.root = self.inners[old as usize].children[0];
-            self.free_inner(old);
+            self.inners.release(old);
             self.height -= 1;
         }
         Some(removed)
     }
 
-    fn free_inner(&mut self, node: u32) {
-        self.inners[node as usize] = Inner::new();
-        self.free_inners.push(node);
-    }
-
     /// Takes leaf `node` out of the chain of leaves and frees it.
-    fn free_leaf(&mut self, node: u32) {
+    fn unchain_leaf(&mut self, node: u32) {
         let (prev, next) = {
             let l = &self.leaves[node as usize];
             (l.prev, l.next)
@@ -373,8 +347,7 @@ impl OrderTree {
             NIL => self.last_leaf = prev,
             n => self.leaves[n as usize].prev = prev,
         }
-        self.leaves[node as usize] = Leaf::new();
-        self.free_leaves.push(node);
+        self.leaves.release(node);
     }
 
     /// Removes from the subtree at `node`; `Some(member)` when found.
@@ -416,9 +389,9 @@ impl OrderTree {
         if n == 0 {
             // Its parent may be left empty too: the level above drops that one in turn.
             if height == 0 {
-                self.free_leaf(child);
+                self.unchain_leaf(child);
             } else {
-                self.free_inner(child);
+                self.inners.release(child);
             }
             self.inners[node as usize].remove(i);
             return;
@@ -434,17 +407,17 @@ impl OrderTree {
             return;
         }
         if height == 0 {
-            let (ll, rl) = two_mut(&mut self.leaves, l, r);
+            let (ll, rl) = self.leaves.pair_mut(l, r);
             rl.move_tail(0, ll);
-            self.free_leaf(r);
+            self.unchain_leaf(r);
         } else {
             let sep = (
                 inner.sep_scores[left + 1],
                 inner.sep_members[left + 1].clone(),
             );
-            let (li, ri) = two_mut(&mut self.inners, l, r);
+            let (li, ri) = self.inners.pair_mut(l, r);
             ri.move_tail(0, li, sep);
-            self.free_inner(r);
+            self.inners.release(r);
         }
         let inner = &mut self.inners[node as usize];
         inner.counts[left] += inner.counts[left + 1];
@@ -647,16 +620,86 @@ fn bisect(mut lo: usize, mut hi: usize, holds: impl Fn(usize) -> bool) -> usize 
     lo
 }
 
-/// Mutable references to two different elements of `v`.
-fn two_mut<T>(v: &mut [T], a: u32, b: u32) -> (&mut T, &mut T) {
-    let (a, b) = (a as usize, b as usize);
-    assert_ne!(a, b);
-    if a < b {
-        let (x, y) = v.split_at_mut(b);
-        (&mut x[a], &mut y[0])
-    } else {
-        let (x, y) = v.split_at_mut(a);
-        (&mut y[0], &mut x[b])
+/// A node kind's empty value, for fresh and freed arena slots.
+trait Blank {
+    fn blank() -> Self;
+}
+
+impl Blank for Leaf {
+    fn blank() -> Leaf {
+        Leaf::new()
+    }
+}
+
+impl Blank for Inner {
+    fn blank() -> Inner {
+        Inner::new()
+    }
+}
+
+/// Nodes of one kind by index, with the indices of freed ones for reuse.
+#[derive(Debug, Clone)]
+struct Arena<T> {
+    nodes: Vec<T>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Arena<T> {
+    fn default() -> Arena<T> {
+        Arena {
+            nodes: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T: Blank> Arena<T> {
+    /// A blank node's index.
+    fn alloc(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.nodes.push(T::blank());
+                (self.nodes.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Frees node `i`, dropping what it held.
+    fn release(&mut self, i: u32) {
+        self.nodes[i as usize] = T::blank();
+        self.free.push(i);
+    }
+
+    /// Mutable references to two different nodes.
+    fn pair_mut(&mut self, a: u32, b: u32) -> (&mut T, &mut T) {
+        let (a, b) = (a as usize, b as usize);
+        assert_ne!(a, b);
+        if a < b {
+            let (x, y) = self.nodes.split_at_mut(b);
+            (&mut x[a], &mut y[0])
+        } else {
+            let (x, y) = self.nodes.split_at_mut(a);
+            (&mut y[0], &mut x[b])
+        }
+    }
+
+    #[cfg(test)]
+    fn live(&self) -> usize {
+        self.nodes.len() - self.free.len()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Arena<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.nodes[i]
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Arena<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.nodes[i]
     }
 }
 
@@ -772,7 +815,7 @@ mod tests {
                 t.insert(Bytes::from(format!("m{i}")), score);
             }
             t.check();
-            let leaves = t.leaves.len() - t.free_leaves.len();
+            let leaves = t.leaves.live();
             assert!(
                 leaves <= 10_000 / LEAF_CAP + 2,
                 "{leaves} leaves for 10000 elements"

@@ -1123,6 +1123,15 @@ fn assert_same_replies(tessera: &mut Side, redis: &mut Side, cmds: &[Vec<String>
     }
 }
 
+/// A Tessera and a stock Redis, each with a connection. The servers stop when the first
+/// element is dropped.
+fn start_both() -> ((TestServer, TestServer), Side, Side) {
+    let t = TestServer::start();
+    let r = TestServer::start_redis();
+    let (tessera, redis) = (Side::new(t.raw()), Side::new(r.raw()));
+    ((t, r), tessera, redis)
+}
+
 /// Runs `cmd` on both sides without comparing the replies (a setup step).
 fn both(tessera: &mut Side, redis: &mut Side, cmd: &[&str]) {
     let cmd: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
@@ -1132,10 +1141,7 @@ fn both(tessera: &mut Side, redis: &mut Side, cmd: &[&str]) {
 
 #[test]
 fn random_commands_reply_like_redis_in_resp2() {
-    let t = TestServer::start();
-    let r = TestServer::start_redis();
-    let mut tessera = Side::new(t.raw());
-    let mut redis = Side::new(r.raw());
+    let (_servers, mut tessera, mut redis) = start_both();
     for seed in RESP2_SEEDS {
         both(&mut tessera, &mut redis, &["FLUSHALL"]);
         compare(&mut tessera, &mut redis, seed, RESP2_COMMANDS, "RESP2");
@@ -1144,10 +1150,7 @@ fn random_commands_reply_like_redis_in_resp2() {
 
 #[test]
 fn random_commands_reply_like_redis_in_resp3() {
-    let t = TestServer::start();
-    let r = TestServer::start_redis();
-    let mut tessera = Side::new(t.raw());
-    let mut redis = Side::new(r.raw());
+    let (_servers, mut tessera, mut redis) = start_both();
     // HELLO's own reply names the server and its version, so it is not compared.
     both(&mut tessera, &mut redis, &["HELLO", "3"]);
     compare(
@@ -1164,10 +1167,7 @@ fn random_commands_reply_like_redis_in_resp3() {
 /// trimmed, every reply the same bytes as stock Redis's.
 #[test]
 fn large_zsets_reply_like_redis() {
-    let t = TestServer::start();
-    let r = TestServer::start_redis();
-    let mut tessera = Side::new(t.raw());
-    let mut redis = Side::new(r.raw());
+    let (_servers, mut tessera, mut redis) = start_both();
     let mut rng = StdRng::seed_from_u64(3);
     let member = |rng: &mut StdRng| format!("member:{}", rng.gen_range(0..6000));
     let score = |rng: &mut StdRng| (rng.gen_range(-400..400) as f64 / 4.0).to_string();

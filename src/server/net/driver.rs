@@ -119,9 +119,10 @@ impl Driver {
         let mail = shared().doorbells[local().id].take_mail();
         if mail {
             drain_mailbox();
-        }
-        for fd in placement::take_handed_over() {
-            self.adopt(fd);
+            // Connections handed over by the executor that accepted them come as mail.
+            for fd in placement::take_handed_over() {
+                self.adopt(fd);
+            }
         }
         // Completions reaped here were posted by the previous turn's closing enter, which both
         // sends and runs the kernel's deferred completion work: one system call per turn.
